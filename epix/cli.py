@@ -1,0 +1,60 @@
+"""The ``epix`` command: ``run | simulate | validate | pki | report``.
+
+Each subcommand lives in its own module under :mod:`epix.commands` and provides
+``register(subparsers)``, which adds its parser and sets ``func`` to a callable taking
+the parsed arguments and returning the exit code. Exit codes: 0 success, 1 findings or
+failures, 2 usage or configuration error, 3 partner unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from epix import __version__
+
+COMMANDS = ("run", "simulate", "validate", "pki", "report")
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called or configured; the message is shown as is."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="epix",
+        description="Conformance harness for the EPIX electronic CITES permit exchange pilot.",
+    )
+    parser.add_argument("--version", action="version", version=f"epix {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"epix.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"epix.commands.{name}":
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"epix {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"epix {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
