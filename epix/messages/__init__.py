@@ -1,0 +1,1 @@
+"""Building and reading the messages of the profile: the permit, the envelope and its documents."""
