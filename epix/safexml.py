@@ -47,8 +47,7 @@ def parse(data: bytes, *, source: str = "message") -> etree._Element:
         raise TypeError("parse() takes bytes")
     if not data.strip():
         raise XmlRefused("the body is empty", source=source)
-    head = bytes(data[:4096]).lower()
-    if b"<!doctype" in head or b"<!entity" in head:
+    if _prolog_declares_dtd(bytes(data)):
         raise XmlRefused("the document declares a DTD or entities, which the profile forbids", source=source)
     try:
         root = etree.fromstring(bytes(data), parser=_parser())
@@ -63,6 +62,31 @@ def parse(data: bytes, *, source: str = "message") -> etree._Element:
     for node in root.iter(etree.Entity):
         raise XmlRefused(f"the document uses the entity {node.name!r}", source=source, line=node.sourceline)
     return root
+
+
+def _prolog_declares_dtd(data: bytes) -> bool:
+    """Whether a DOCTYPE stands before the root element, behind any declaration, comments and PIs.
+
+    Looked for before parsing, so that no entity of an internal subset is ever read.
+    """
+    position, end = 0, len(data)
+    if data.startswith(b"\xef\xbb\xbf"):
+        position = 3
+    while position < end:
+        while position < end and data[position] in b" \t\r\n":
+            position += 1
+        if data.startswith(b"<!DOCTYPE", position):
+            return True
+        if data.startswith(b"<?", position):
+            closing = data.find(b"?>", position)
+        elif data.startswith(b"<!--", position):
+            closing = data.find(b"-->", position)
+        else:
+            return False
+        if closing < 0:
+            return False
+        position = closing + 2
+    return False
 
 
 def to_bytes(element: etree._Element, *, pretty: bool = False) -> bytes:
