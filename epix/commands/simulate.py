@@ -1,0 +1,156 @@
+"""``epix simulate``: run the simulated partner (both bindings) on loopback over HTTPS.
+
+    epix simulate --party FR --port 8443 --pki pki/ --db fr.db --ack async --fault ack-unsigned
+
+It logs one line per exchange and stops cleanly on Ctrl-C (SIGINT) or SIGTERM; the
+database keeps every acknowledged envelope for the next start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from epix.cli import UsageError
+from epix.messages.identifiers import is_party_id
+from epix.model import DOCUMENT_TYPES
+from epix.partner.app import create_app
+from epix.partner.config import BASE_PATH, SOAP_PATH, PartnerConfig
+from epix.partner.endpoint import PartnerEndpoint
+from epix.partner.faults import Faults, UnknownFault, listing
+from epix.partner.running import partner_ssl_context
+from epix.partner.server import LOOPBACK, ServerError, bind, serve
+from epix.partner.store import StoreError
+from epix.pki import Pki, PkiError, init_pki
+from epix.transport import TlsSetupError
+
+log = logging.getLogger("epix.partner")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "simulate", help="run the simulated partner (a reference MA endpoint with fault modes)",
+        description="Serve one party's endpoints of both bindings over HTTPS on loopback: binding A (SOAP, "
+                    f"at {BASE_PATH}{SOAP_PATH}) and binding B (push delivery, under {BASE_PATH}).",
+    )
+    parser.add_argument("--party", default="FR", help="the party the partner plays (default FR)")
+    parser.add_argument("--peers", default=None,
+                        help="comma-separated parties it serves (default: every other party of the PKI)")
+    parser.add_argument("--host", default=LOOPBACK, help=f"address to listen on (default {LOOPBACK})")
+    parser.add_argument("--port", type=int, default=8443, help="port to listen on; 0 picks a free one (default 8443)")
+    parser.add_argument("--pki", type=Path, default=Path("pki"),
+                        help="the test PKI directory; made with `epix pki init` when absent (default ./pki)")
+    parser.add_argument("--mtls", action=argparse.BooleanOptionalAction, default=True,
+                        help="require a client certificate (default); with --no-mtls the EPIX-Party header "
+                             "names the caller (test set-ups only)")
+    parser.add_argument("--db", type=Path, default=None, help="the SQLite database (default ./epix-partner-<PARTY>.db)")
+    parser.add_argument("--ack", choices=("sync", "async"), default="sync",
+                        help="sync: the final Acknowledgement in the response; async: 202 Received first")
+    parser.add_argument("--fault", action="append", default=[], metavar="NAME",
+                        help="break one requirement (repeatable); see --list-faults")
+    parser.add_argument("--list-faults", action="store_true", help="list the faults and the requirement each breaks")
+    parser.add_argument("--seed", type=int, default=3,
+                        help="own permits to issue at the first start, plus one cancelled and one used (default 3)")
+    parser.add_argument("--document-types", default=None,
+                        help=f"comma-separated document types it accepts (default all: {', '.join(DOCUMENT_TYPES)})")
+    parser.add_argument("--documents-json", type=Path, default=None,
+                        help="write the partner's own documents (number, token, state, items) to this file")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.list_faults:
+        print(listing())
+        return 0
+    config = _config(args)
+    _logging()
+    try:
+        endpoint = PartnerEndpoint(config)
+    except (PkiError, StoreError, KeyError) as exc:
+        raise UsageError(str(exc).strip('"')) from None
+    try:
+        endpoint.start()
+        sock = bind(args.host, args.port)
+        context = partner_ssl_context(endpoint)
+    except (ServerError, TlsSetupError) as exc:
+        endpoint.stop()
+        raise UsageError(str(exc)) from None
+    try:
+        asyncio.run(_serve(endpoint, sock, context, lambda: _announce(endpoint, sock, args.documents_json)))
+    finally:
+        sock.close()
+        endpoint.stop()
+    print("epix simulate: stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+def _config(args: argparse.Namespace) -> PartnerConfig:
+    if not is_party_id(args.party):
+        raise UsageError(f"--party {args.party!r} is not a party ID (e.g. FR or US-FWS)")
+    peers = tuple(p.strip() for p in args.peers.split(",")) if args.peers else None
+    pki = _pki(args.pki, args.party, peers)
+    if args.party not in pki.parties:
+        raise UsageError(f"the PKI at {args.pki} has no material for {args.party}; run: "
+                         f"epix pki init --parties {','.join((*pki.parties, args.party))} --out {args.pki}")
+    types = tuple(t.strip() for t in args.document_types.split(",")) if args.document_types else DOCUMENT_TYPES
+    try:
+        return PartnerConfig(
+            party=args.party, pki_dir=args.pki, db_path=args.db or Path(f"epix-partner-{args.party}.db"), peers=peers,
+            mtls=args.mtls, ack_mode=args.ack, faults=Faults(args.fault), seed=args.seed, document_types=types,
+        )
+    except (UnknownFault, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _pki(directory: Path, party: str, peers: tuple[str, ...] | None) -> Pki:
+    """The PKI at ``directory``; made for ``party`` and its peers when the directory is absent or empty."""
+    try:
+        if directory.is_dir() and any(directory.iterdir()):
+            return Pki.load(directory)
+        parties = [party, *(peers or [p for p in ("CH", "FR", "DE") if p != party])]
+        print(f"epix simulate: making a test PKI for {', '.join(parties)} in {directory}", file=sys.stderr)
+        return init_pki(parties, directory)
+    except PkiError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _logging() -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+def _announce(endpoint: PartnerEndpoint, sock, documents_json: Path | None) -> None:  # noqa: ANN001
+    config = endpoint.config
+    host, port = sock.getsockname()[:2]
+    base = f"https://{host}:{port}{BASE_PATH}"
+    faults = ", ".join(config.faults) or "none (conformant)"
+    print(f"epix simulate: {config.party} listening on {base} (binding A: {base}{SOAP_PATH})", flush=True)
+    print(f"  mutual TLS: {'on' if config.mtls else 'off (EPIX-Party header)'}; acknowledgements: {config.ack_mode}; "
+          f"serves: {', '.join(config.peers or ()) or 'nobody'}; faults: {faults}", flush=True)
+    print(f"  server CA: {endpoint.pki.party(config.party).ca}; database: {config.db_path}", flush=True)
+    documents = endpoint.documents()
+    if documents_json is not None:
+        documents_json.write_text(json.dumps([d.as_dict() for d in documents], indent=2) + "\n")
+    for document in documents:
+        items = ", ".join(f"{i.id}={i.quantity} {i.unit or ''}".strip() for i in document.items)
+        print(f"  document {document.number} token {document.token} {document.document_type} {document.state} "
+              f"({items})", flush=True)
+
+
+async def _serve(endpoint: PartnerEndpoint, sock, context, announce) -> None:  # noqa: ANN001
+    """Serve until SIGINT or SIGTERM; ``announce`` runs once the server listens and the signals are handled."""
+    shutdown = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for name in ("SIGINT", "SIGTERM"):
+        with contextlib.suppress(NotImplementedError, AttributeError):
+            loop.add_signal_handler(getattr(signal, name), shutdown.set)
+    await serve(create_app(endpoint), sock, context, shutdown, on_ready=announce)

@@ -1,0 +1,72 @@
+"""Errors of the transport layer: the partner could not be reached or did not answer."""
+
+from __future__ import annotations
+
+import ssl
+
+import httpx
+
+from epix.transport.exchange import Exchange
+
+
+class PartnerUnreachable(Exception):
+    """No HTTP response came from the partner; the message says why in one sentence.
+
+    ``exchange`` holds what was sent (with ``status`` ``None``); ``url`` is the target.
+    """
+
+    def __init__(self, sentence: str, *, url: str, exchange: Exchange | None = None):
+        self.sentence = sentence
+        self.url = url
+        self.exchange = exchange
+        super().__init__(sentence)
+
+
+def explain(error: httpx.TransportError, url: str, timeout: float) -> str:
+    """One sentence a person can act on, for an httpx transport error."""
+    where = _origin(url)
+    if isinstance(error, httpx.RemoteProtocolError):
+        return (
+            f"{where} closed the connection without answering; under TLS 1.3 this is how a server "
+            f"refuses the client certificate (none was sent, or it is not issued by a CA the partner "
+            f"trusts), so check the client certificate and key given for mutual TLS"
+        )
+    if isinstance(error, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return f"no connection to {where} within {timeout:g} s; check the address and any firewall"
+    if isinstance(error, (httpx.ReadTimeout, httpx.WriteTimeout)):
+        return f"{where} accepted the connection but did not answer within {timeout:g} s"
+    if isinstance(error, httpx.ConnectError):
+        return _connect_sentence(error, where)
+    return f"the exchange with {where} failed: {error or type(error).__name__}"
+
+
+def _connect_sentence(error: httpx.ConnectError, where: str) -> str:
+    cause = _root_cause(error)
+    text = str(cause or error)
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        return (
+            f"the TLS certificate of {where} was not accepted ({cause.verify_message}); "
+            f"check the CA file given for the partner's server certificate"
+        )
+    if isinstance(cause, ssl.SSLError) and "alert" in text.lower():
+        return f"{where} refused the TLS handshake ({cause.reason or text}); check the client certificate for mutual TLS"
+    if isinstance(cause, ssl.SSLError):
+        return f"the TLS handshake with {where} failed ({cause.reason or text})"
+    if isinstance(cause, ConnectionRefusedError) or "refused" in text.lower():
+        return f"nothing answers at {where} (connection refused); is the partner running on that port?"
+    return f"could not connect to {where}: {text}"
+
+
+def _root_cause(error: BaseException) -> BaseException | None:
+    cause = error.__cause__ or error.__context__
+    while cause is not None and (cause.__cause__ or cause.__context__) is not None:
+        if isinstance(cause, (ssl.SSLError, OSError)):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return cause
+
+
+def _origin(url: str) -> str:
+    parsed = httpx.URL(url)
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"the partner at {parsed.scheme}://{parsed.host}{port}"

@@ -1,0 +1,89 @@
+"""One HTTP exchange with a partner, recorded as it went over the wire.
+
+Every call of the transport clients produces an :class:`Exchange`, so that a report can
+show exactly what was sent and received, and a person can reproduce it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from epix import safexml
+
+#: Header names whose values never appear in a rendering meant for a report.
+SECRET_HEADERS: frozenset[str] = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
+
+
+@dataclass
+class Exchange:
+    """A request and its response (``status`` is ``None`` when no response came)."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: bytes
+    status: int | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    response_body: bytes = b""
+    elapsed: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether a response came with a 2xx status."""
+        return self.status is not None and 200 <= self.status < 300
+
+    def header(self, name: str) -> str | None:
+        """A response header, by case-insensitive name."""
+        wanted = name.lower()
+        for key, value in self.response_headers.items():
+            if key.lower() == wanted:
+                return value
+        return None
+
+    @property
+    def content_type(self) -> str | None:
+        return self.header("content-type")
+
+    @property
+    def media_type(self) -> str | None:
+        """The response's media type without parameters, lower case (``application/xml``)."""
+        value = self.content_type
+        return value.split(";", 1)[0].strip().lower() if value else None
+
+    def xml(self) -> etree._Element:
+        """The response body parsed with the harness's safe parser (raises ``XmlRefused``)."""
+        return safexml.parse(self.response_body, source=f"response to {self.method} {self.url}")
+
+    def as_text(self, *, limit: int = 200_000) -> str:
+        """The exchange as a person reads it in a report: request, then response.
+
+        Secret headers are masked; XML bodies are pretty-printed; bodies longer than
+        ``limit`` bytes are cut with a note.
+        """
+        lines = [f"{self.method} {self.url}"]
+        lines += _headers(self.request_headers)
+        lines += ["", _body(self.request_body, limit), ""]
+        if self.status is None:
+            lines.append(f"-- no response: {self.error or 'unknown reason'}")
+        else:
+            lines.append(f"HTTP {self.status}  ({self.elapsed * 1000:.0f} ms)")
+            lines += _headers(self.response_headers)
+            lines += ["", _body(self.response_body, limit)]
+        return "\n".join(lines).rstrip() + "\n"
+
+
+def _headers(headers: dict[str, str]) -> list[str]:
+    return [f"{name}: {'***' if name.lower() in SECRET_HEADERS else value}" for name, value in headers.items()]
+
+
+def _body(body: bytes, limit: int) -> str:
+    if not body:
+        return "(empty body)"
+    shown = body[:limit]
+    text = safexml.pretty(shown) if shown.lstrip().startswith(b"<") else shown.decode("utf-8", errors="replace")
+    if len(body) > limit:
+        text += f"\n… ({len(body) - limit} more bytes not shown)"
+    return text

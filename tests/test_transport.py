@@ -1,0 +1,173 @@
+"""The transport clients: every exchange recorded, mutual TLS through an SSLContext,
+timeouts, and connection failures said in one sentence."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from epix.messages import soap
+from epix.model import AckError, Position
+from epix.partner.server import BackgroundServer
+from epix.pki import Pki
+from epix.transport import (
+    PartnerClient, PartnerUnreachable, SoapClient, TlsSetupError, client_context, server_context,
+)
+
+
+async def _echo_app(scope, receive, send) -> None:  # noqa: ANN001
+    """Answers with what the server knows of the caller (path, TLS client certificate)."""
+    if scope["type"] != "http":
+        return
+    if scope["path"] == "/slow":
+        await asyncio.sleep(1)
+    tls = scope.get("extensions", {}).get("tls") or {}
+    body = json.dumps({"path": scope["path"], "client_cert_name": tls.get("client_cert_name"),
+                       "chain": len(tls.get("client_cert_chain") or []), "tls_version": tls.get("tls_version")})
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
+@pytest.fixture(scope="module")
+def echo_server(pki: Pki) -> Iterator[BackgroundServer]:
+    fr = pki.party("FR")
+    context = server_context(fr.tls_server, fr.tls_server_key,
+                             client_ca_files=[pki.party(p).ca for p in pki.parties])
+    server = BackgroundServer(_echo_app, ssl_context=context)
+    server.start()
+    yield server
+    server.stop()
+
+
+def _context(pki: Pki, party: str | None = "CH"):  # noqa: ANN202
+    if party is None:
+        return client_context(pki.party("FR").ca)
+    files = pki.party(party)
+    return client_context(pki.party("FR").ca, files.tls_client, files.tls_client_key)
+
+
+def test_a_client_certificate_reaches_the_application(echo_server: BackgroundServer, pki: Pki) -> None:
+    with PartnerClient(echo_server.origin, ssl_context=_context(pki, "CH")) as client:
+        exchange = client.status()
+    seen = json.loads(exchange.response_body)
+    assert exchange.status == 200
+    assert "C=CH" in seen["client_cert_name"] and seen["chain"] == 1
+    assert seen["tls_version"] in (0x0303, 0x0304)
+
+
+def test_a_client_without_certificate_is_refused_in_one_sentence(echo_server: BackgroundServer, pki: Pki) -> None:
+    with PartnerClient(echo_server.origin, ssl_context=_context(pki, None)) as client:
+        with pytest.raises(PartnerUnreachable) as raised:
+            client.status()
+    sentence = str(raised.value)
+    assert "client certificate" in sentence and "TLS 1.3" in sentence
+    assert raised.value.exchange is not None and raised.value.exchange.status is None
+    assert client.exchanges[-1].error == sentence
+
+
+def test_a_client_certificate_of_an_unregistered_ca_is_refused(echo_server: BackgroundServer, pki: Pki) -> None:
+    cert, key = pki.party("CH").bad("foreign-tls-client")
+    context = client_context(pki.party("FR").ca, cert, key)
+    with PartnerClient(echo_server.origin, ssl_context=context) as client:
+        with pytest.raises(PartnerUnreachable, match="client certificate"):
+            client.status()
+
+
+def test_a_server_certificate_from_an_untrusted_ca_is_named(echo_server: BackgroundServer, pki: Pki) -> None:
+    context = client_context(pki.party("DE").ca, pki.party("CH").tls_client, pki.party("CH").tls_client_key)
+    with PartnerClient(echo_server.origin, ssl_context=context) as client:
+        with pytest.raises(PartnerUnreachable, match="TLS certificate of the partner at https://127.0.0.1"):
+            client.status()
+
+
+def test_nothing_listening_is_connection_refused() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with PartnerClient(f"http://127.0.0.1:{port}/epix/v1") as client:
+        with pytest.raises(PartnerUnreachable, match="connection refused"):
+            client.status()
+
+
+def test_every_call_has_a_timeout(echo_server: BackgroundServer, pki: Pki) -> None:
+    with PartnerClient(echo_server.origin, ssl_context=_context(pki), timeout=0.3) as client:
+        with pytest.raises(PartnerUnreachable, match=r"did not answer within 0.3 s"):
+            client.request("GET", client.url("slow"))
+
+
+def test_an_exchange_records_both_sides() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(202, headers={"Content-Type": "application/xml; charset=utf-8"}, content=b"<ok/>")
+
+    seen = []
+    with PartnerClient("https://partner.example/epix/v1/", transport=httpx.MockTransport(answer),
+                       party="CH", on_exchange=seen.append) as client:
+        exchange = client.deliver(b"<envelope/>", headers={"Authorization": "Bearer secret"})
+    assert exchange is client.last is seen[0]
+    assert (exchange.method, exchange.url) == ("POST", "https://partner.example/epix/v1/envelopes")
+    assert exchange.request_body == b"<envelope/>"
+    assert exchange.request_headers["content-type"] == "application/xml"
+    assert exchange.request_headers["epix-party"] == "CH"
+    assert (exchange.status, exchange.media_type, exchange.response_body) == (202, "application/xml", b"<ok/>")
+    assert exchange.elapsed >= 0 and exchange.ok
+    text = exchange.as_text()
+    assert "POST https://partner.example/epix/v1/envelopes" in text and "HTTP 202" in text
+    assert "secret" not in text and "authorization: ***" in text
+
+
+def test_resource_urls_quote_document_numbers() -> None:
+    urls = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        urls.append(request.url.raw_path.decode())
+        return httpx.Response(404)
+
+    with PartnerClient("https://p.example/epix/v1", transport=httpx.MockTransport(answer)) as client:
+        client.permit("CH/2026/001")
+        client.acknowledgement("0192f7a0-5a3e-7c1e-9a51-3b7f2d4c9e10")
+        client.status()
+        client.post_acknowledgement(b"<a/>")
+    assert urls == ["/epix/v1/permits/CH%2F2026%2F001",
+                    "/epix/v1/envelopes/0192f7a0-5a3e-7c1e-9a51-3b7f2d4c9e10/acknowledgement",
+                    "/epix/v1/status", "/epix/v1/acknowledgements"]
+
+
+def test_soap_client_sends_each_operation_with_its_action() -> None:
+    requests = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        op = soap.SoapSettings().operation_for_action(request.headers["soapaction"])
+        if op == "ConfirmQuantities":
+            body = soap.build_fault("soap:Client", "refused", AckError("EPX-305", "too much"))
+            return httpx.Response(500, headers={"Content-Type": soap.CONTENT_TYPE}, content=body)
+        return httpx.Response(200, headers={"Content-Type": soap.CONTENT_TYPE},
+                              content=soap.build_response("ServiceState", soap.SoapSettings(), text="available"))
+
+    client = SoapClient("https://hub.example/epix", transport=httpx.MockTransport(answer))
+    state = client.service_state()
+    client.get_non_final_certificate("26CH000123", "K7Q2", "CH")
+    client.get_final_certificate("26CH000123", "K7Q2", "CH")
+    refused = client.confirm_quantities("26CH000123", "K7Q2", "CH", [Position("A", 3)])
+    assert [r.headers["soapaction"] for r in requests] == [
+        '"urn:ServiceState"', '"urn:GetNonFinalCitesCertificate"', '"urn:GetFinalCitesCertificate"',
+        '"urn:ConfirmQuantities"']
+    assert all(r.headers["content-type"] == soap.CONTENT_TYPE for r in requests)
+    parsed = soap.parse_request(requests[3].content, soap.SoapSettings())
+    assert (parsed.number, parsed.token, parsed.country, parsed.positions[0].id) == ("26CH000123", "K7Q2", "CH", "A")
+    assert client.outcome(state).text == "available"
+    fault = client.outcome(refused)
+    assert isinstance(fault, soap.SoapFault) and fault.error.code == "EPX-305"
+    assert len(client.exchanges) == 4
+
+
+def test_tls_material_that_cannot_be_loaded_is_named(tmp_path) -> None:  # noqa: ANN001
+    with pytest.raises(TlsSetupError, match="missing.pem"):
+        client_context(tmp_path / "missing.pem")
+    with pytest.raises(TlsSetupError, match="at least one CA"):
+        server_context(tmp_path / "a.pem", tmp_path / "a.key", client_ca_files=[])
