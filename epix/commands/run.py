@@ -1,0 +1,149 @@
+"""``epix run``: run the conformance suite against a partner and report.
+
+    epix run [--profile P] [--tags EXPR] [--report-dir DIR] [--open]
+
+Runs the scenarios of ``features/`` through pytest, shows one line per scenario, writes
+``allure-results/``, ``junit.xml`` and the HTML report into the report folder, and ends
+with a summary table. Exit codes: 0 every claimed scenario passed, 1 failures, 2 a
+configuration error (nothing ran), 3 the partner was unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import webbrowser
+from datetime import datetime
+from pathlib import Path
+
+from epix.cli import UsageError
+from epix.report import allure_files
+from epix.report.outcomes import EXIT_CONFIGURATION, EXIT_FAILED, RunOutcome, problem_list, summary_table
+
+PROJECT = Path(__file__).resolve().parents[2]
+SUITE_MODULE = PROJECT / "steps" / "test_conformance.py"
+DEFAULT_PROFILE = PROJECT / "fixtures" / "profiles" / "simulator.toml"
+REPORTS = PROJECT / "reports"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run the conformance suite against a partner",
+        description="Run the conformance suite against the partner a profile describes (by default the "
+                    "simulated partner) and write the results and the HTML report.")
+    parser.add_argument("--profile", type=Path, default=DEFAULT_PROFILE,
+                        help="the partner's profile (default: fixtures/profiles/simulator.toml)")
+    parser.add_argument("--tags", default=None, help='only scenarios whose tags match, e.g. "@signatures"')
+    parser.add_argument("--report-dir", type=Path, default=None,
+                        help="where results and reports go (default: reports/<date-time>-<profile>/)")
+    parser.add_argument("--open", action="store_true", help="open the HTML report when it is ready")
+    parser.add_argument("--no-html", action="store_true", help="keep the results but make no HTML report")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    profile = _checked_profile(args.profile)
+    _check_tags(args.tags)
+    _check_suite()
+    folder = args.report_dir or REPORTS / f"{datetime.now():%Y%m%d-%H%M%S}-{args.profile.stem}"
+    paths = RunPaths(folder.resolve())
+    paths.prepare()
+    print(f"epix run: {profile.name} ({args.profile})")
+    code = _pytest(args, paths)
+    if code in (4, 5) and not paths.outcome.exists():
+        print(f"epix run: no scenario ran (pytest exit {code}); check --tags {args.tags!r}", file=sys.stderr)
+        return EXIT_CONFIGURATION
+    outcome = RunOutcome.load(paths.outcome) if paths.outcome.exists() else RunOutcome()
+    if not outcome.results:
+        print("epix run: no scenario matched --tags; nothing ran", file=sys.stderr)
+        return EXIT_CONFIGURATION
+    _print_summary(outcome, args)
+    if not args.no_html:
+        _html(paths, profile.name, args.open)
+    print(f"results: {paths.results}\njunit:   {paths.junit}")
+    exit_code = outcome.exit_code()
+    if code not in (0, 1) and exit_code == 0:
+        print(f"epix run: pytest stopped with exit {code}; see the output above", file=sys.stderr)
+        return EXIT_FAILED
+    return exit_code
+
+
+class RunPaths:
+    """Where one run writes: results, junit, the outcome, the HTML report; history beside the runs."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.results = folder / "allure-results"
+        self.junit = folder / "junit.xml"
+        self.outcome = folder / "outcome.json"
+        self.html = folder / "allure-report"
+        self.history = folder.parent / "history.jsonl"
+
+    def prepare(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for stale in (self.outcome, self.junit):
+            stale.unlink(missing_ok=True)
+
+
+def _checked_profile(path: Path):  # noqa: ANN202 - epix.profile.Profile
+    from epix.profile import ProfileError, load_profile
+
+    try:
+        return load_profile(path)
+    except ProfileError as error:
+        raise UsageError(str(error)) from None
+
+
+def _check_tags(tags: str | None) -> None:
+    if tags is None:
+        return
+    from epix.report.selection import TagExpressionError, parse_tags
+
+    try:
+        parse_tags(tags)
+    except TagExpressionError as error:
+        raise UsageError(str(error)) from None
+
+
+def _check_suite() -> None:
+    if not SUITE_MODULE.exists():
+        raise UsageError(f"the suite is not beside this installation ({SUITE_MODULE} is missing); "
+                         "run epix from a checkout of the harness")
+
+
+def _pytest(args: argparse.Namespace, paths: RunPaths) -> int:
+    import pytest
+
+    arguments = [
+        str(SUITE_MODULE), "--rootdir", str(PROJECT), "-c", str(PROJECT / "pyproject.toml"),
+        "--profile", str(args.profile.resolve()), "--alluredir", str(paths.results), "--clean-alluredir",
+        "--junitxml", str(paths.junit), "--epix-outcome", str(paths.outcome), "--epix-progress",
+        "-p", "no:terminal", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
+    ]
+    if args.tags:
+        arguments.append(f"--tags={args.tags}")
+    return int(pytest.main(arguments))
+
+
+def _print_summary(outcome: RunOutcome, args: argparse.Namespace) -> None:
+    print()
+    print(summary_table(outcome))
+    problems = problem_list(outcome, f"pytest --profile {args.profile}")
+    if problems:
+        print()
+        print(problems)
+    print()
+
+
+def _html(paths: RunPaths, name: str, open_it: bool) -> None:
+    from epix.report.html import ReportFailed, ReportToolMissing, generate_html
+
+    allure_files.write_categories(paths.results)
+    try:
+        report = generate_html(paths.results, paths.html, history=paths.history, name=name)
+    except (ReportToolMissing, ReportFailed) as problem:
+        print(f"epix run: {problem}; the results are kept in {paths.results}", file=sys.stderr)
+        return
+    print(f"HTML report: {report.index}")
+    if open_it:
+        webbrowser.open(report.index.as_uri())

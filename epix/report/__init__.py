@@ -1,0 +1,1 @@
+"""What a run leaves behind: Allure labels and result files, the HTML report, the summary."""

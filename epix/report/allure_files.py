@@ -1,0 +1,128 @@
+"""The files Allure reads from a results folder besides the results themselves.
+
+``environment.properties`` says what was tested (partner, URLs, versions; never a key,
+token or password), ``categories.json`` sorts problems into partner defects, an
+unreachable partner and harness errors, ``executor.json`` names the CI build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Mapping
+from pathlib import Path
+
+from epix import PROFILE_VERSION, __version__
+from epix.profile import Profile
+
+#: The marker every "partner unreachable" failure message carries (see steps/_world.py).
+UNREACHABLE_MARK = "PartnerUnreachable"
+NOT_CLAIMED_MARK = "not claimed"
+
+CATEGORIES: list[dict[str, object]] = [
+    {
+        "name": "Partner unreachable",
+        "description": "No answer came from the partner: it is down, the address is wrong, or TLS was refused. "
+                       "Nothing was learnt about its conformance.",
+        "matchedStatuses": ["broken"],
+        "messageRegex": f"(?s).*{UNREACHABLE_MARK}.*",
+    },
+    {
+        "name": "Partner defects",
+        "description": "The partner answered, and the answer breaks the requirement the scenario names.",
+        "matchedStatuses": ["failed"],
+    },
+    {
+        "name": "Harness errors",
+        "description": "The harness itself failed (a bug or a broken set-up); this says nothing about the partner.",
+        "matchedStatuses": ["broken"],
+    },
+    {
+        "name": "Not claimed",
+        "description": "The partner does not claim the capability this scenario needs.",
+        "matchedStatuses": ["skipped"],
+        "messageRegex": f"(?s).*{NOT_CLAIMED_MARK}.*",
+    },
+]
+
+
+def environment(profile: Profile) -> dict[str, str]:
+    """What the report's environment panel shows: nothing secret, only what was tested."""
+    partner = profile.partner
+    values = {
+        "Profile": profile.name,
+        "Profile file": profile.path.name,
+        "Profile version": PROFILE_VERSION,
+        "Harness version": __version__,
+        "Our party": profile.us.party,
+    }
+    if partner is not None:
+        values["Partner"] = partner.party
+        if partner.binding_a is not None:
+            values["Binding A URL"] = partner.binding_a.url
+        if partner.binding_b is not None:
+            values["Binding B URL"] = partner.binding_b.url
+        values["Capabilities claimed"] = ", ".join(sorted(partner.capabilities))
+        values["Mutual TLS"] = "on" if partner.mtls else "off (test header)"
+        values["Acknowledgements"] = partner.acknowledgements
+    if profile.simulator is not None:
+        values["Simulated partner"] = "yes"
+        values["Simulator faults"] = ", ".join(profile.simulator.faults) or "none (conformant)"
+    return values
+
+
+def write_environment(results: Path, values: Mapping[str, str]) -> Path:
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / "environment.properties"
+    lines = [f"{_escape_key(key)}={_escape_value(value)}" for key, value in values.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_categories(results: Path) -> Path:
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / "categories.json"
+    path.write_text(json.dumps(CATEGORIES, indent=2), encoding="utf-8")
+    return path
+
+
+def executor(env: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Who ran the suite: a GitHub Actions or GitLab CI build with its link, or this machine."""
+    env = os.environ if env is None else env
+    if env.get("GITHUB_ACTIONS") == "true":
+        server = env.get("GITHUB_SERVER_URL", "https://github.com")
+        run_url = f"{server}/{env.get('GITHUB_REPOSITORY', '')}/actions/runs/{env.get('GITHUB_RUN_ID', '')}"
+        return {"name": "GitHub Actions", "type": "github", "buildName": f"{env.get('GITHUB_WORKFLOW', 'run')} "
+                f"#{env.get('GITHUB_RUN_NUMBER', '')}", "buildOrder": _int(env.get("GITHUB_RUN_NUMBER")),
+                "buildUrl": run_url}
+    if env.get("GITLAB_CI") == "true":
+        return {"name": "GitLab CI", "type": "gitlab", "buildName": f"pipeline #{env.get('CI_PIPELINE_ID', '')}",
+                "buildOrder": _int(env.get("CI_PIPELINE_IID")), "buildUrl": env.get("CI_JOB_URL", ""),
+                "reportUrl": env.get("CI_PIPELINE_URL", "")}
+    return {"name": socket.gethostname(), "type": "local", "buildName": "local run"}
+
+
+def write_executor(results: Path, env: Mapping[str, str] | None = None) -> Path:
+    results.mkdir(parents=True, exist_ok=True)
+    path = results / "executor.json"
+    path.write_text(json.dumps(executor(env), indent=2), encoding="utf-8")
+    return path
+
+
+def write_all(results: Path, profile: Profile) -> None:
+    write_environment(results, environment(profile))
+    write_categories(results)
+    write_executor(results)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _escape_key(key: str) -> str:
+    return key.replace("\\", "\\\\").replace(" ", "\\ ").replace("=", "\\=").replace(":", "\\:")
+
+
+def _escape_value(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", " ")

@@ -1,0 +1,62 @@
+"""The suite's scenarios as data: read from the feature files, with their tags' meaning.
+
+Used to check that every receiver-side requirement of the profile is covered, to list
+what a run will do, and by the self-test to know which scenarios a fault may fail.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_bdd.parser import FeatureParser
+
+from epix.report.labels import ScenarioTags, read_tags
+
+FEATURES = Path(__file__).resolve().parents[2] / "features"
+_SPEC_REQUIREMENT = re.compile(r"^- ((?:PULL|ENV|ACK|SIG|DOC|ERR|LIF|HUB|OUT)-\d{2}):", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class ScenarioEntry:
+    """One scenario, or one Examples block of a Scenario Outline."""
+
+    feature_file: str
+    feature: str
+    name: str
+    line: int
+    tags: frozenset[str]
+    examples: str | None = None
+    rows: int = 1
+
+    @property
+    def meaning(self) -> ScenarioTags:
+        return read_tags(self.tags)
+
+
+def read_catalogue(features: Path = FEATURES) -> list[ScenarioEntry]:
+    """Every scenario of every ``*.feature`` file in ``features``, outlines split per Examples block."""
+    entries: list[ScenarioEntry] = []
+    for path in sorted(features.glob("*.feature")):
+        feature = FeatureParser(str(features), path.name).parse()
+        for template in feature.scenarios.values():
+            base = frozenset(feature.tags | template.tags)
+            blocks = [e for e in template.examples if e]
+            if not blocks:
+                entries.append(ScenarioEntry(path.name, feature.name, template.name, template.line_number, base))
+                continue
+            for block in blocks:
+                entries.append(ScenarioEntry(path.name, feature.name, template.name, template.line_number,
+                                             base | frozenset(block.tags), block.name or None, len(block.examples)))
+    return entries
+
+
+def spec_requirements(*spec_files: Path) -> list[str]:
+    """The requirement IDs defined in the given specification files, in order of appearance."""
+    found: list[str] = []
+    for path in spec_files:
+        for match in _SPEC_REQUIREMENT.finditer(path.read_text(encoding="utf-8")):
+            if match.group(1) not in found:
+                found.append(match.group(1))
+    return found

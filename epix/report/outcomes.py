@@ -1,0 +1,114 @@
+"""What happened to each scenario of a run, the summary table, and the run's exit code.
+
+A scenario ends in one of five ways: ``passed``; ``failed`` (the partner answered and
+broke the requirement: a partner defect); ``broken`` (no answer: the partner is
+unreachable; or the harness itself failed); ``not claimed`` (skipped because the
+partner does not claim the capability); ``skipped`` for any other reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from epix.report.labels import AREAS
+
+PASSED, FAILED, BROKEN, NOT_CLAIMED, SKIPPED = "passed", "failed", "broken", "not claimed", "skipped"
+OUTCOMES = (PASSED, FAILED, BROKEN, NOT_CLAIMED, SKIPPED)
+
+EXIT_PASSED = 0
+EXIT_FAILED = 1
+EXIT_CONFIGURATION = 2
+EXIT_UNREACHABLE = 3
+
+
+@dataclass
+class ScenarioResult:
+    nodeid: str
+    name: str
+    area: str | None
+    requirements: list[str]
+    capability: str | None
+    outcome: str = PASSED
+    message: str = ""
+    unreachable: bool = False
+    duration: float = 0.0
+
+
+@dataclass
+class RunOutcome:
+    """Every scenario's result, in the order they ran."""
+
+    results: list[ScenarioResult] = field(default_factory=list)
+
+    def counts(self, area: str | None = None) -> Counter[str]:
+        return Counter(r.outcome for r in self.results if area is None or r.area == area)
+
+    @property
+    def unreachable(self) -> list[ScenarioResult]:
+        return [r for r in self.results if r.unreachable]
+
+    @property
+    def problems(self) -> list[ScenarioResult]:
+        return [r for r in self.results if r.outcome in (FAILED, BROKEN)]
+
+    def exit_code(self) -> int:
+        """0 every claimed scenario passed, 1 failures, 3 the partner was unreachable."""
+        if self.unreachable:
+            return EXIT_UNREACHABLE
+        if self.problems:
+            return EXIT_FAILED
+        return EXIT_PASSED
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps([asdict(r) for r in self.results], indent=1), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> RunOutcome:
+        return cls([ScenarioResult(**entry) for entry in json.loads(path.read_text(encoding="utf-8"))])
+
+
+def summary_table(outcome: RunOutcome) -> str:
+    """A plain-text table: one line per area of the profile, then the total."""
+    header = ("Area", "Passed", "Failed", "Broken", "Not claimed", "Skipped", "Total")
+    rows = []
+    areas = [a for a in AREAS if any(r.area == a for r in outcome.results)]
+    areas += sorted({r.area or "other" for r in outcome.results} - set(AREAS) - {None})
+    for area in areas:
+        rows.append(_row(AREAS.get(area, area), outcome.counts(area)))
+    rows.append(_row("All areas", outcome.counts()))
+    widths = [max(len(str(line[i])) for line in (header, *rows)) for i in range(len(header))]
+    lines = [_format(header, widths), _format(tuple("-" * w for w in widths), widths)]
+    lines += [_format(row, widths) for row in rows[:-1]]
+    lines += [_format(tuple("-" * w for w in widths), widths), _format(rows[-1], widths)]
+    return "\n".join(lines)
+
+
+def problem_list(outcome: RunOutcome, rerun: str) -> str:
+    """One paragraph per failed or broken scenario: what, why, and how to run it again."""
+    paragraphs = []
+    unreachable = outcome.unreachable
+    if unreachable:
+        paragraphs.append(f"The partner was unreachable ({len(unreachable)} scenarios broken): "
+                          f"{unreachable[0].message}")
+    for result in outcome.problems:
+        if result.unreachable:
+            continue
+        kind = "FAILED (partner defect)" if result.outcome == FAILED else "BROKEN (harness error)"
+        requirements = " ".join(result.requirements)
+        paragraphs.append(f"{kind}  {requirements}  {result.name}\n    {result.message}\n"
+                          f"    re-run: {rerun} '{result.nodeid}'")
+    return "\n\n".join(paragraphs)
+
+
+def _row(label: str, counts: Counter[str]) -> tuple[str, ...]:
+    total = sum(counts.values())
+    return (label, *(str(counts.get(o, 0)) for o in OUTCOMES), str(total))
+
+
+def _format(row: tuple[str, ...], widths: list[int]) -> str:
+    first = row[0].ljust(widths[0])
+    rest = [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
+    return "  ".join([first, *rest])

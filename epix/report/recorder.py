@@ -1,0 +1,144 @@
+"""A pytest plugin that records what happened to each scenario and shows progress.
+
+It tells a partner defect (an assertion: the partner answered wrongly) from an
+unreachable partner (:class:`epix.transport.PartnerUnreachable`) and from a harness
+error (any other exception), keeps one :class:`~epix.report.outcomes.ScenarioResult`
+per scenario, and prints one line per scenario while the suite runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+import pytest
+
+from epix.report.labels import read_tags
+from epix.report.outcomes import (
+    BROKEN, FAILED, NOT_CLAIMED, PASSED, SKIPPED, RunOutcome, ScenarioResult,
+)
+from epix.report.allure_files import NOT_CLAIMED_MARK
+from epix.transport.errors import PartnerUnreachable
+
+_SYMBOL = {PASSED: "ok", FAILED: "FAILED", BROKEN: "BROKEN", NOT_CLAIMED: "not claimed", SKIPPED: "skipped"}
+
+
+def scenario_tags(item: pytest.Item) -> set[str]:
+    """Every Gherkin tag of a scenario item: feature, scenario and Examples tags."""
+    tags = {mark.args[0] for mark in item.iter_markers("epix_tag") if mark.args}
+    tags |= {mark.name for mark in item.iter_markers() if read_tags({mark.name}).requirements}
+    return tags
+
+
+def scenario_title(item: pytest.Item) -> str:
+    """The scenario's name, with the values of its Examples row for an outline."""
+    from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+    template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
+    name = template.name if template is not None else item.name
+    example = getattr(item, "callspec", None) and item.callspec.params.get("_pytest_bdd_example")
+    if example:
+        name += " (" + "; ".join(v for v in example.values() if v.strip()) + ")"
+    return name
+
+
+def one_line(exc: BaseException) -> str:
+    """The message of an exception as a person reads it: the sentence, not pytest's rewriting."""
+    if isinstance(exc, PartnerUnreachable):
+        return exc.sentence
+    text = str(exc).split("\nassert ", 1)[0].strip()
+    if not text:
+        text = type(exc).__name__
+    elif not isinstance(exc, AssertionError):
+        text = f"{type(exc).__name__}: {text}"
+    return text
+
+
+class RunRecorder:
+    """Registered by the suite's conftest; ``outcome`` holds the results when the run ends."""
+
+    def __init__(self, *, progress: TextIO | None = None, save_to: Path | None = None):
+        self.outcome = RunOutcome()
+        self._progress = progress
+        self._save_to = save_to
+        self._by_id: dict[str, ScenarioResult] = {}
+        self._total = 0
+        self._done = 0
+        self._started: dict[str, float] = {}
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._total = len(session.items)
+        for item in session.items:
+            tags = read_tags(scenario_tags(item))
+            result = ScenarioResult(item.nodeid, scenario_title(item), tags.area, list(tags.requirements),
+                                    tags.capability)
+            self._by_id[item.nodeid] = result
+        if self._progress is not None:
+            self._write(f"{self._total} scenarios to run\n")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
+        outcome = yield
+        report = outcome.get_result()
+        result = self._by_id.get(item.nodeid)
+        if result is None:
+            return
+        if call.when == "setup":
+            self._started[item.nodeid] = time.perf_counter()
+        if report.failed and result.outcome not in (FAILED, BROKEN):
+            self._failed(result, call.excinfo.value if call.excinfo else None)
+        elif report.skipped and call.when in ("setup", "call"):
+            reason = _skip_reason(report)
+            result.outcome = NOT_CLAIMED if reason.startswith(NOT_CLAIMED_MARK) else SKIPPED
+            result.message = reason
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        result = self._by_id.get(nodeid)
+        if result is None:
+            return
+        result.duration = time.perf_counter() - self._started.get(nodeid, time.perf_counter())
+        self.outcome.results.append(result)
+        self._done += 1
+        if self._progress is not None:
+            width = len(str(self._total))
+            label = " ".join(result.requirements[:3])
+            self._write(f"[{self._done:>{width}}/{self._total}] {_SYMBOL[result.outcome]:<11} {label:<17} "
+                        f"{result.name}\n")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and self._progress is not None:
+            self._write(f"cannot read the suite: {report.nodeid}\n{report.longreprtext}\n")
+
+    def pytest_sessionfinish(self) -> None:
+        if self._save_to is not None:
+            self._save_to.parent.mkdir(parents=True, exist_ok=True)
+            self.outcome.save(self._save_to)
+
+    def _failed(self, result: ScenarioResult, exc: BaseException | None) -> None:
+        if exc is None:
+            result.outcome, result.message = BROKEN, "the scenario failed without an exception"
+            return
+        result.message = one_line(exc)
+        if isinstance(exc, (AssertionError, pytest.fail.Exception)):
+            result.outcome = FAILED
+        else:
+            result.outcome = BROKEN
+            result.unreachable = isinstance(exc, PartnerUnreachable)
+
+    def _write(self, text: str) -> None:
+        assert self._progress is not None
+        self._progress.write(text)
+        self._progress.flush()
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "")
+
+
+def default_progress() -> TextIO:
+    return sys.stdout

@@ -1,0 +1,1 @@
+"""Step definitions of the conformance suite: thin calls into the library and the transport clients."""

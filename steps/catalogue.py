@@ -1,0 +1,172 @@
+"""The feature files' phrases for flawed documents and envelopes, and what each one does.
+
+The flaws themselves live in the library: :mod:`epix.mutations` (documents) and
+:mod:`epix.signing.faults` (signatures). This table only names them in the words the
+scenarios use, so a Task Force member reads "with a source code "K" that is not in
+the CITES list" where the code applies ``with_source_code("K")``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from lxml import etree
+from signxml.algorithms import DigestAlgorithm, SignatureMethod
+
+from epix import clock, mutations
+from epix.namespaces import DS, EPX, qname
+from epix.signing import faults, sign
+
+Mutate = Callable[[etree._Element], etree._Element]
+
+
+class UnknownPhrase(LookupError):
+    """A feature file uses a phrase the steps do not know (a harness error, not the partner's)."""
+
+
+@dataclass(frozen=True)
+class DocumentChange:
+    """How a phrase changes a draft: its XML (before signing), its signing, or its envelope status."""
+
+    mutate: Mutate | None = None
+    signer: Callable[[etree._Element, object], etree._Element] | None = None
+    status: str | None = None
+    facts: Callable[[object], None] | None = None
+
+
+def _m(mutation: mutations.Mutation) -> DocumentChange:
+    return DocumentChange(mutate=mutation.apply)
+
+
+def _signed_with(kind: str) -> DocumentChange:
+    def signer(document: etree._Element, world) -> etree._Element:  # noqa: ANN001
+        return faults.sign_unchecked(document, world.negative_key(kind), signature_method=SignatureMethod.RSA_SHA256,
+                                     digest=DigestAlgorithm.SHA256)
+    return DocumentChange(signer=signer)
+
+
+def _after_signing(change: Callable[[etree._Element], etree._Element]) -> DocumentChange:
+    return DocumentChange(signer=lambda document, world: change(sign(document, world.signing_key)))
+
+
+def _without_key_info(signed: etree._Element) -> etree._Element:
+    signature = signed.find(qname(DS, "Signature"))
+    key_info = signature.find(qname(DS, "KeyInfo"))
+    signature.remove(key_info)
+    return signed
+
+
+def _without_origin_permit(facts) -> None:  # noqa: ANN001 - PermitFacts
+    facts.items[0].origin_permit_id = None
+    facts.items[0].origin_permit_date = None
+
+
+_DOCUMENT_PHRASES: list[tuple[str, Callable[..., DocumentChange]]] = [
+    (r'with a source code "(?P<v>[^"]*)".*', lambda v: _m(mutations.with_source_code(v))),
+    (r'with a purpose code "(?P<v>[^"]*)".*', lambda v: _m(mutations.with_purpose(v))),
+    (r'with an appendix "(?P<v>[^"]*)".*', lambda v: _m(mutations.with_appendix(v))),
+    (r'with a unit "(?P<v>[^"]*)".*', lambda v: _m(mutations.with_unit(v))),
+    (r'with an importer\'s country "(?P<v>[^"]*)".*', lambda v: _m(mutations.with_importer_country(v))),
+    (r"with a validity of (?P<v>\d+) months", lambda v: _m(mutations.with_validity_months(int(v)))),
+    (r"with a validity that starts after it ends", lambda: _m(mutations.with_valid_from_after_until())),
+    (r"with an issue date in the future", lambda: _m(mutations.with_issue_date_in_future())),
+    (r"with the exporter in another country", lambda: _m(mutations.with_exporter_country("DE"))),
+    (r"with the importer in another country", lambda: _m(mutations.with_importer_country("DE"))),
+    (r"without the country of origin of its item", lambda: _m(mutations.without_origin_on_reexport())),
+    (r"without the origin permit of its item", lambda: DocumentChange(facts=_without_origin_permit)),
+    (r"for a wild Appendix-I specimen with the commercial purpose",
+     lambda: _m(mutations.with_appendix_i_wild_commercial())),
+    (r"with an item ID that contains white space", lambda: _m(mutations.with_item_id("A B"))),
+    (r"with two items that have the same ID", lambda: _m(mutations.with_duplicate_item_id())),
+    (r"as a replacement that does not name the document it replaces", lambda: DocumentChange(status="replaced")),
+    (r"as a replacement of a document that another authority issued",
+     lambda: DocumentChange(mutate=mutations.with_replacement_of_foreign_document().apply, status="replaced")),
+    (r'with the scientific name "(?P<v>[^"]*)"', lambda v: _m(mutations.with_scientific_name(v))),
+    (r'with the business process "(?P<v>[^"]*)"', lambda v: _m(mutations.with_business_process(v))),
+    (r"without the scientific name of its item", lambda: _m(mutations.without_element("items.scientific_name"))),
+    (r"with an issue date that is not a date", lambda: _m(mutations.with_malformed_issue_date())),
+    # signatures
+    (r"without a signature", lambda: DocumentChange(signer=lambda document, world: document)),
+    (r"changed after it was signed", lambda: _after_signing(faults.with_tampered_content)),
+    (r"signed with a 1024-bit RSA key", lambda: _signed_with("rsa1024")),
+    (r"signed with the SHA-1 digest",
+     lambda: DocumentChange(signer=lambda document, world: faults.sign_with_sha1(document, world.negative_key("sha1")))),
+    (r"signed without the signing certificate in the signature", lambda: _after_signing(_without_key_info)),
+    (r"signed by a certificate from a CA that the partner does not trust", lambda: _signed_with("foreign-ca")),
+    (r"signed by a certificate that had expired", lambda: _signed_with("expired")),
+    (r"signed by a certificate that was not yet valid", lambda: _signed_with("not-yet-valid")),
+    (r"signed by a certificate that was revoked", lambda: _signed_with("revoked")),
+    (r"with the signed permit wrapped inside a forged one", lambda: _after_signing(faults.wrapped)),
+    (r"with a signature whose reference covers only part of the document",
+     lambda: DocumentChange(signer=lambda document, world: faults.sign_by_id(document, world.signing_key))),
+]
+
+
+def document_change(phrase: str) -> DocumentChange:
+    """The change a phrase of a Given step names (``with a validity of 7 months``)."""
+    for pattern, make in _DOCUMENT_PHRASES:
+        match = re.fullmatch(pattern, phrase.strip())
+        if match:
+            return make(*match.groups())
+    raise UnknownPhrase(f"the steps know no document change called {phrase!r}")
+
+
+# ---------------------------------------------------------------------------
+# Envelopes
+
+def remove_header_element(name: str) -> Callable[[etree._Element], None]:
+    def change(envelope: etree._Element) -> None:
+        header = envelope.find(qname(EPX, "Header"))
+        header.remove(header.find(qname(EPX, name)))
+    return change
+
+
+def set_header_element(name: str, value: str) -> Callable[[etree._Element], None]:
+    def change(envelope: etree._Element) -> None:
+        envelope.find(f"{qname(EPX, 'Header')}/{qname(EPX, name)}").text = value
+    return change
+
+
+def add_header_element(envelope: etree._Element) -> None:
+    header = envelope.find(qname(EPX, "Header"))
+    etree.SubElement(header, qname(EPX, "Priority")).text = "high"
+
+
+def second_payload_document(envelope: etree._Element) -> None:
+    import copy
+
+    payload = envelope.find(qname(EPX, "Payload"))
+    payload.append(copy.deepcopy(payload[0]))
+
+
+ENVELOPE_FLAWS: dict[str, Callable[[etree._Element], None]] = {
+    "no message ID": remove_header_element("MessageID"),
+    "a message ID that is not a UUID": set_header_element("MessageID", "message-42"),
+    "two documents in the payload": second_payload_document,
+    "a header element the profile does not define": add_header_element,
+}
+
+
+def not_well_formed(body: bytes) -> bytes:
+    return body[: len(body) // 2]
+
+
+def with_dtd_and_entity(body: bytes) -> bytes:
+    """The body with a DOCTYPE that declares an entity, used in the document (never to be expanded)."""
+    text = body.decode("utf-8")
+    declaration_end = text.index("?>") + 2 if text.startswith("<?xml") else 0
+    doctype = '\n<!DOCTYPE Envelope [ <!ENTITY stamp "expanded-entity"> ]>'
+    text = text[:declaration_end] + doctype + text[declaration_end:]
+    return text.replace("</epx:MessageID>", "&stamp;</epx:MessageID>", 1).encode("utf-8")
+
+
+def created(when: str):  # noqa: ANN201
+    """``23 hours ago``, ``24 hours and 10 minutes from now`` -> the moment."""
+    match = re.fullmatch(r"(?P<h>\d+) hours?(?: and (?P<m>\d+) minutes?)? (?P<dir>ago|from now)", when.strip())
+    if not match:
+        raise UnknownPhrase(f"the steps cannot read the moment {when!r}")
+    delta = timedelta(hours=int(match["h"]), minutes=int(match["m"] or 0))
+    return clock.now() - delta if match["dir"] == "ago" else clock.now() + delta

@@ -1,0 +1,22 @@
+"""What the top-level conftest learnt before the run, for the suite's fixtures to read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PROFILE = ROOT / "fixtures" / "profiles" / "simulator.toml"
+PROFILE_KEY = pytest.StashKey["object"]()
+
+
+def configured_profile(config: pytest.Config):  # noqa: ANN201 - epix.profile.Profile or None
+    """The profile this run checked at start."""
+    return config.stash.get(PROFILE_KEY, None)
+
+
+def allure_results(config: pytest.Config) -> Path | None:
+    """The Allure results folder of this run (``--alluredir``), if any."""
+    folder = getattr(config.option, "allure_report_dir", None)
+    return Path(folder) if folder else None

@@ -1,0 +1,292 @@
+"""Steps about the partner's own documents: which one, retrieving it, reporting its use, cancelling."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from epix import clock, safexml
+from epix.messages.cancellation import build_cancellation
+from epix.messages.status import parse_status
+from epix.messages.usage import build_usage_report
+from epix.model import Cancellation, PERMIT_TYPES, Position, UsageReport
+from epix.namespaces import DS, qname
+from epix.signing import verify
+from steps import catalogue
+from steps.attach import attach_verification
+from steps.observe import codes_in
+from steps.scene import Draft, EnvelopeOptions, Scene, deliver, new_number
+from steps.world import PartnerDocument, PartnerItem
+
+_STATES = {
+    "a permit that the partner issued and that has not been used": "issued",
+    "a permit that the partner issued and then cancelled": "cancelled",
+    "a permit that the partner issued and that was used in full": "used",
+    "a permit that the partner issued and that has expired": "expired",
+    "a permit that the partner issued and later replaced": "replaced",
+}
+
+
+# ---------------------------------------------------------------------------
+# Given: a document of the partner
+
+@given(parsers.re(r"(?P<which>a permit that the partner issued and .+)"))
+def a_partner_document(scene: Scene, which: str) -> None:
+    state = _STATES[which]
+    scene.partner_document = scene.world.take_document(state, fresh=state == "issued" and scene.changes_state)
+
+
+@given("a permit number that the partner never issued")
+def a_number_never_issued(scene: Scene) -> None:
+    number = new_number(scene.world.partner.party)
+    scene.unknown_number = number
+    scene.partner_document = PartnerDocument(number, "unknown", "NO-SUCH-TOKEN", [PartnerItem("A", Decimal(1), "PCS")])
+
+
+@given(parsers.re(r"the partner also (?P<what>serves the final version of its permits|lets us retrieve its permits)"))
+def partner_also_claims(scene: Scene, what: str) -> None:
+    capability = "final" if what.startswith("serves") else "retrieve"
+    if not scene.world.partner.claims(capability):
+        pytest.skip(f"not claimed: the partner does not claim '{capability}'")
+
+
+@given("the partner signs the permits it returns")
+def partner_signs(scene: Scene) -> None:
+    if not scene.world.partner.claims("signed-documents"):
+        pytest.skip("not claimed: the partner does not claim 'signed-documents'")
+
+
+# ---------------------------------------------------------------------------
+# Retrieval (LIF-01) and status (LIF-02)
+
+@when("we retrieve that permit from the partner")
+def retrieve(scene: Scene) -> None:
+    scene.last_exchange = scene.world.our_rest.permit(scene.partner_document.number)
+
+
+@when("we retrieve a permit number that the partner never issued")
+def retrieve_unknown(scene: Scene) -> None:
+    scene.last_exchange = scene.world.our_rest.permit(new_number(scene.world.partner.party))
+
+
+@when("a caller without a client identity retrieves that permit")
+def retrieve_anonymously(scene: Scene) -> None:
+    from epix.transport import PartnerUnreachable
+
+    try:
+        scene.last_exchange = scene.world.rest("none").permit(scene.partner_document.number)
+    except PartnerUnreachable as refused:
+        scene.refused = refused.sentence
+
+
+@then("the partner returns the permit as it issued it, signed")
+def returned_signed(scene: Scene) -> None:
+    exchange = scene.last_exchange
+    assert exchange.status == 200, f"{scene.ids}: retrieving the permit answered HTTP {exchange.status}, expected 200"
+    document = safexml.parse(exchange.response_body, source="retrieved permit")
+    facts = _facts(document)
+    assert facts.number == scene.partner_document.number, (
+        f"{scene.ids}: the partner returned document {facts.number}, expected {scene.partner_document.number}")
+    world = scene.world
+    result = verify(document, world.partner_trust, sender=world.partner.party, at=facts.issued_at)
+    attach_verification("signature checks of the retrieved permit", result)
+    assert result.outcome == "passed", (
+        f"{scene.ids}: the retrieved permit's signature {result.outcome}: "
+        f"{result.finding.text if result.finding else 'no reason given'}")
+
+
+@then("the partner returns the latest version, the document that replaces it")
+def returned_latest(scene: Scene) -> None:
+    exchange = scene.last_exchange
+    asked = scene.partner_document.number
+    assert exchange.status == 200, f"{scene.ids}: retrieving the permit answered HTTP {exchange.status}, expected 200"
+    facts = _facts(safexml.parse(exchange.response_body, source="retrieved permit"))
+    assert facts.number != asked and facts.replaces, (
+        f"{scene.ids}: retrieving the replaced permit {asked} returned {facts.number} "
+        f"{'which replaces ' + facts.replaces if facts.replaces else 'which replaces nothing'}; expected its "
+        f"latest version, a document that replaces it")
+
+
+@then("the permit's digest is given as its entity tag")
+def etag_is_digest(scene: Scene) -> None:
+    exchange = scene.last_exchange
+    etag = (exchange.header("ETag") or "").strip()
+    assert etag, f"{scene.ids}: the retrieved permit has no ETag header"
+    value = etag.removeprefix("W/").strip('"')
+    assert value in _digests(exchange.response_body), (
+        f"{scene.ids}: the ETag {etag} is not a digest of the returned document (SHA-256/384/512 of the body, "
+        f"or the signature's DigestValue)")
+
+
+@then(parsers.parse('the permit\'s state is given as "{state}"'))
+def state_header(scene: Scene, state: str) -> None:
+    exchange = scene.last_exchange
+    given_state = exchange.header("EPIX-Document-State")
+    assert given_state == state, (
+        f"{scene.ids}: the header EPIX-Document-State is {given_state!r} (HTTP {exchange.status}), expected {state!r}")
+
+
+@then("the partner answers that it does not know the document, with EPX-304")
+def unknown_document(scene: Scene) -> None:
+    exchange = scene.last_exchange
+    codes = codes_in(exchange)
+    assert exchange.status == 404 and "EPX-304" in codes, (
+        f"{scene.ids}: expected HTTP 404 with EPX-304 for a document never issued; the partner answered "
+        f"HTTP {exchange.status} {', '.join(codes)}".rstrip())
+
+
+@then("the partner refuses the caller, with EPX-105 or by refusing the connection")
+def caller_refused(scene: Scene) -> None:
+    if scene.refused is not None:
+        return
+    exchange = scene.last_exchange
+    codes = codes_in(exchange)
+    assert exchange.status == 403 and "EPX-105" in codes, (
+        f"{scene.ids}: a caller without a client identity must be refused (403 EPX-105, or at TLS); the partner "
+        f"answered HTTP {exchange.status} {', '.join(codes)}".rstrip())
+
+
+@when("we ask the partner for its status")
+def ask_status(scene: Scene) -> None:
+    scene.last_exchange = scene.world.our_rest.status()
+
+
+@then("the status names the partner's party ID and the profile version 1")
+def status_names_party(scene: Scene) -> None:
+    status = _status(scene)
+    assert (status.party_id, status.profile_version) == (scene.world.partner.party, "1"), (
+        f"{scene.ids}: the status names party {status.party_id!r} and profile version {status.profile_version!r}, "
+        f"expected {scene.world.partner.party!r} and '1'")
+
+
+@then("the status lists each document type that the partner accepts")
+def status_lists_types(scene: Scene) -> None:
+    status = _status(scene)
+    partner = scene.world.partner
+    expected = set(PERMIT_TYPES.values()) if partner.claims("receive") else set()
+    expected |= {"usage-report"} if partner.claims("usage-report") else set()
+    expected |= {"cancellation"} if partner.claims("cancel") else set()
+    missing = sorted(expected - set(status.document_types))
+    assert not missing, (f"{scene.ids}: the status does not list {', '.join(missing)}, which the partner claims "
+                         f"to accept (it lists {', '.join(status.document_types) or 'nothing'})")
+
+
+def _status(scene: Scene):  # noqa: ANN202
+    exchange = scene.last_exchange
+    assert exchange.status == 200, f"{scene.ids}: GET /status answered HTTP {exchange.status}, expected 200"
+    return parse_status(safexml.parse(exchange.response_body, source="status"))
+
+
+# ---------------------------------------------------------------------------
+# Usage reports (LIF-10 … LIF-13)
+
+@when(parsers.re(r"we report the use of (?P<amount>.+?) of (?P<which>its first item|each item|an item the permit "
+                 r"does not have)(?P<when>, on a day after the permit expired)?(?:, (?P<signing>signed by .+))?"))
+def report_use(scene: Scene, amount: str, which: str, when: str | None, signing: str | None) -> None:
+    document = scene.partner_document
+    items = _items(scene, document)
+    if which == "an item the permit does not have":
+        positions = [Position("NO-SUCH-ITEM", _amount(amount, items[0]), items[0].unit)]
+    elif which == "its first item":
+        positions = [Position(items[0].id, _amount(amount, items[0]), items[0].unit)]
+    else:
+        positions = [Position(item.id, _amount(amount, item), item.unit) for item in items]
+    used_on = clock.now().date()
+    if when:
+        used_on = _expiry(scene, document) + timedelta(days=1)
+    report = UsageReport(document_id=document.number, issuing_party=scene.world.partner.party,
+                         reporting_party=scene.world.us.party, usage_date=used_on, positions=positions)
+    draft = Draft("usage-report", build_usage_report(report), document.number, scene.world.partner.party, "used")
+    if signing:
+        change = catalogue.document_change(signing)
+        draft.signer = lambda element: change.signer(element, scene.world)
+    deliver(scene, draft, EnvelopeOptions())
+
+
+def _amount(amount: str, item: PartnerItem) -> Decimal:
+    amount = amount.removesuffix(" of the quantity")
+    if amount == "half":
+        return item.quantity / 2
+    if amount == "all":
+        return item.quantity
+    if amount == "more than the permitted quantity":
+        return item.quantity + 1
+    return Decimal(amount)
+
+
+def _items(scene: Scene, document: PartnerDocument) -> list[PartnerItem]:
+    if not document.items:
+        document.items = _fetch_items(scene, document)
+    return document.items
+
+
+def _fetch_items(scene: Scene, document: PartnerDocument) -> list[PartnerItem]:
+    facts = _partner_facts(scene, document)
+    return [PartnerItem(i.id, i.quantity, i.unit) for i in facts.items]
+
+
+def _expiry(scene: Scene, document: PartnerDocument):  # noqa: ANN202
+    return _partner_facts(scene, document).valid_until.date()
+
+
+def _partner_facts(scene: Scene, document: PartnerDocument):  # noqa: ANN202
+    world = scene.world
+    if world.partner.claims("retrieve"):
+        exchange = world.our_rest.permit(document.number)
+    elif world.partner.claims("pull"):
+        exchange = world.our_soap.get_non_final_certificate(document.number, document.token, _country(world))
+    else:
+        pytest.skip("the profile gives the partner's test documents without their items, and the partner serves "
+                    "no retrieval to read them")
+    root = safexml.parse(exchange.response_body, source="the partner's permit")
+    found = next(root.iter("{urn:un:unece:uncefact:data:standard:CITESEPermit:2}CITESEPermit"), None)
+    assert found is not None, f"{scene.ids}: could not read the partner's document {document.number}"
+    return _facts(found)
+
+
+def _country(world) -> str:  # noqa: ANN001
+    return world.partner.party.split("-", 1)[0]
+
+
+def _facts(document):  # noqa: ANN001, ANN202
+    from epix.schemaset import default_schema_set
+
+    return default_schema_set().fieldmap.extract(document)
+
+
+# ---------------------------------------------------------------------------
+# Cancellations (LIF-20 … LIF-22)
+
+@when(parsers.re(r"we cancel (?P<which>that permit(?: again)?|a permit number that was never issued)"))
+def cancel(scene: Scene, which: str) -> None:
+    world = scene.world
+    if which.startswith("a permit number"):
+        number, issuer = new_number(world.us.party), world.us.party
+    elif scene.partner_document is not None:
+        number, issuer = scene.partner_document.number, world.us.party
+    else:
+        number, issuer = scene.draft.number, scene.draft.issuer
+    cancellation = Cancellation(document_id=number, issuing_party=issuer, reason_code="not-used",
+                                cancelled_at=clock.now(), reason_text="cancelled by the conformance suite")
+    draft = Draft("cancellation", build_cancellation(cancellation), number, issuer, "cancelled")
+    deliver(scene, draft, EnvelopeOptions())
+
+
+def _digests(body: bytes) -> set[str]:
+    found = set()
+    for name in ("sha256", "sha384", "sha512"):
+        digest = hashlib.new(name, body).digest()
+        found |= {digest.hex(), base64.b64encode(digest).decode(), f"{name}:{digest.hex()}",
+                  f"{name.replace('sha', 'sha-')}={base64.b64encode(digest).decode()}"}
+    try:
+        root = safexml.parse(body, source="retrieved permit")
+        for value in root.iter(qname(DS, "DigestValue")):
+            found.add((value.text or "").strip())
+    except safexml.XmlRefused:
+        pass
+    return found

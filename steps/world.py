@@ -1,0 +1,294 @@
+"""The world the scenarios run in: the partner under test, our identity, the clients.
+
+One :class:`World` per run. For a profile with ``[simulator]`` it starts the simulated
+partner in process (own PKI and database in a temporary folder) and learns its
+address, trust anchors and test documents from it; for a profile with ``[partner]`` it
+takes them from the profile. Every exchange any client makes is attached to the
+Allure step that made it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import ssl
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+
+from epix import clock
+from epix.messages.soap import SoapSettings
+from epix.pki import Pki
+from epix.profile import (
+    BINDING_A_CAPABILITIES, BindingA, BindingB, OurParty, Partner, Profile, SimulatorSettings, TestDocument,
+)
+from epix.signing import SigningKey, TrustStore
+from epix.transport import PartnerClient, PartnerUnreachable, SoapClient, client_context
+from steps.attach import attach_exchange
+
+#: What the simulated partner claims unless the profile's [simulator] says otherwise.
+SIMULATOR_CAPABILITIES = frozenset({
+    "pull", "final", "confirm-quantities", "receive", "retrieve", "usage-report", "cancel", "signed-documents",
+})
+#: Parties of the simulator's PKI: us, the partner, a third registered party it serves,
+#: and a registered party it does not serve (PULL-05).
+UNSERVED_PARTY = "AT"
+#: Unused permits the simulated partner issues at start: enough for every scenario that uses one up.
+SIMULATOR_SEED = 24
+#: Where a run may keep the simulator's test PKI between runs (the self-test sets it).
+PKI_CACHE_VARIABLE = "EPIX_SUITE_PKI"
+#: A client waits this much longer than the profile's deadlines, so that a late answer is
+#: seen and reported as late rather than as no answer at all.
+_GRACE = 5.0
+
+
+def simulator_capabilities(settings: SimulatorSettings | None) -> frozenset[str]:
+    if settings is not None and settings.capabilities is not None:
+        return settings.capabilities
+    extra = {"async-ack"} if settings is not None and settings.acknowledgements == "async" else set()
+    return SIMULATOR_CAPABILITIES | extra
+
+
+@dataclass(frozen=True)
+class PartnerItem:
+    id: str
+    quantity: Decimal
+    unit: str | None
+
+
+@dataclass
+class PartnerDocument:
+    """A test document at the partner, with its items when they are known."""
+
+    number: str
+    state: str
+    token: str | None
+    items: list[PartnerItem] = field(default_factory=list)
+
+
+@dataclass
+class World:
+    profile: Profile
+    partner: Partner
+    us: OurParty
+    pki: Pki | None
+    documents: list[PartnerDocument]
+    unreachable: str | None = None
+    _taken: set[str] = field(default_factory=set)
+    _shared: dict[str, PartnerDocument] = field(default_factory=dict)
+    _clients: list[object] = field(default_factory=list)
+
+    # -- identities and trust ----------------------------------------------------
+    @cached_property
+    def signing_key(self) -> SigningKey:
+        return SigningKey.from_files(self.us.signing_key, self.us.signing_certificate, tuple(self.us.chain))
+
+    @cached_property
+    def partner_trust(self) -> TrustStore:
+        """The partner's registered anchors and CRLs: for its signed acknowledgements and documents."""
+        from cryptography import x509
+
+        anchors = [c for path in self.partner.trust_anchors for c in x509.load_pem_x509_certificates(path.read_bytes())]
+        crls = [x509.load_pem_x509_crl(path.read_bytes()) for path in self.partner.crls]
+        return TrustStore(anchors={self.partner.party: anchors}, crls={self.partner.party: crls})
+
+    def negative_key(self, kind: str) -> SigningKey:
+        """Our negative-test signing certificate ``kind`` (``expired``, ``rsa1024`` …) from the test PKI."""
+        if self.pki is None or self.us.party not in self.pki.parties:
+            import pytest
+
+            pytest.skip("the profile gives no test PKI with negative-test certificates for our party (us.pki)")
+        return self.pki.signing_key(self.us.party, kind)
+
+    # -- clients -------------------------------------------------------------------
+    def tls(self, identity: str = "us") -> ssl.SSLContext:
+        """A client TLS context: ``us``, ``none`` (no client certificate), ``foreign`` (a
+        certificate of a CA that is not registered), or a party ID of the test PKI."""
+        anchors = list(self.partner.trust_anchors)
+        if identity == "none":
+            return client_context(anchors)
+        if identity == "us":
+            return client_context(anchors, self.us.client_certificate, self.us.client_key)
+        if self.pki is None:
+            import pytest
+
+            pytest.skip("the profile gives no test PKI with further client certificates (us.pki)")
+        if identity == "foreign":
+            cert, key = self.pki.party(self.us.party).bad("foreign-tls-client")
+            return client_context(anchors, cert, key)
+        if identity not in self.pki.parties:
+            import pytest
+
+            pytest.skip(f"the test PKI has no party {identity}")
+        files = self.pki.party(identity)
+        return client_context(anchors, files.tls_client, files.tls_client_key)
+
+    def rest(self, identity: str = "us", *, header_party: str | None = None, attach: bool = True) -> PartnerClient:
+        """A binding B client; without mTLS the ``EPIX-Party`` header names ``identity``'s party."""
+        self._require_binding("binding_b")
+        party = header_party if header_party is not None else (None if self.partner.mtls else self._party_of(identity))
+        client = PartnerClient(self.partner.binding_b.url, ssl_context=self.tls(identity), party=party,
+                               timeout=self.profile.timeouts.answer + _GRACE,
+                               on_exchange=attach_exchange if attach else None)
+        self._clients.append(client)
+        return client
+
+    def soap(self, identity: str = "us") -> SoapClient:
+        self._require_binding("binding_a")
+        binding = self.partner.binding_a
+        settings = SoapSettings(namespace=binding.namespace, response_namespace=binding.response_namespace,
+                                actions=dict(binding.actions))
+        party = None if self.partner.mtls else self._party_of(identity)
+        client = SoapClient(binding.url, settings=settings, ssl_context=self.tls(identity), party=party,
+                            timeout=self.profile.timeouts.answer + _GRACE, on_exchange=attach_exchange)
+        self._clients.append(client)
+        return client
+
+    @cached_property
+    def our_rest(self) -> PartnerClient:
+        return self.rest()
+
+    @cached_property
+    def quiet_rest(self) -> PartnerClient:
+        """Our binding B client that attaches nothing (for polling)."""
+        return self.rest(attach=False)
+
+    @cached_property
+    def our_soap(self) -> SoapClient:
+        return self.soap()
+
+    def _party_of(self, identity: str) -> str | None:
+        if identity == "us":
+            return self.us.party
+        if identity in ("none", "foreign"):
+            return None
+        return identity
+
+    def _require_binding(self, name: str) -> None:
+        if getattr(self.partner, name) is None:
+            import pytest
+
+            pytest.skip(f"the profile gives no URL for the partner's {name.replace('_', ' ')}")
+
+    # -- test documents -------------------------------------------------------------
+    def take_document(self, state: str, *, fresh: bool) -> PartnerDocument:
+        """A test document in ``state``. A ``fresh`` one is handed out once per run (its scenario uses it
+        up); the others share one document per state that no scenario changes."""
+        if not fresh and state in self._shared:
+            return self._shared[state]
+        for document in self.documents:
+            if document.state == state and document.number not in self._taken:
+                self._taken.add(document.number)
+                if not fresh:
+                    self._shared[state] = document
+                return document
+        if state != "issued":
+            reused = self._shared.get(state) or next((d for d in self.documents if d.state == state), None)
+            if reused is not None:
+                return reused
+        import pytest
+
+        pytest.skip(f"the profile names no{' further' if fresh else ''} test document of the partner in the "
+                    f"state '{state}' (partner.documents)")
+
+    def close(self) -> None:
+        for client in self._clients:
+            with contextlib.suppress(Exception):
+                client.close()
+
+
+# ---------------------------------------------------------------------------
+# Making the world.
+
+@contextlib.contextmanager
+def open_world(profile: Profile) -> Iterator[World]:
+    """The world for ``profile``: a started simulated partner, or the profile's remote one."""
+    if profile.simulator is not None:
+        with _simulated(profile) as world:
+            yield world
+        return
+    pki = _our_pki(profile)
+    documents = [PartnerDocument(d.number, d.state, d.token) for d in profile.partner.documents]
+    world = World(profile, profile.partner, profile.us, pki, documents)
+    try:
+        _probe(world)
+        yield world
+    finally:
+        world.close()
+
+
+def _our_pki(profile: Profile) -> Pki | None:
+    return Pki.load(profile.us.pki) if profile.us.pki else None
+
+
+@contextlib.contextmanager
+def _simulated(profile: Profile) -> Iterator[World]:
+    from epix.partner import running_partner
+    from epix.pki import init_pki
+
+    settings = profile.simulator
+    us = profile.us.party
+    peers = [us, *[p for p in (profile.us.other_party,) if p and p not in (us, settings.party)]]
+    with tempfile.TemporaryDirectory(prefix="epix-suite-") as folder:
+        pki_dir = Path(os.environ.get(PKI_CACHE_VARIABLE) or Path(folder) / "pki")
+        pki = init_pki([settings.party, *peers, UNSERVED_PARTY], pki_dir)
+        with running_partner(
+            settings.party, pki_dir=pki.root, peers=tuple(peers), db_path=Path(folder) / "partner.db",
+            faults=settings.faults, mtls=settings.mtls, ack_mode=settings.acknowledgements, seed=SIMULATOR_SEED,
+            ack_deadline=profile.timeouts.acknowledgement, pull_deadline=profile.timeouts.answer,
+        ) as running:
+            world = _world_of_simulator(profile, running)
+            try:
+                _probe(world)
+                yield world
+            finally:
+                world.close()
+
+
+def _world_of_simulator(profile: Profile, running) -> World:  # noqa: ANN001 - epix.partner's handle
+    pki: Pki = running.pki
+    settings = profile.simulator
+    ours = pki.party(profile.us.party)
+    us = OurParty(party=profile.us.party, client_certificate=ours.tls_client, client_key=ours.tls_client_key,
+                  signing_certificate=ours.signing, signing_key=ours.signing_key,
+                  other_party=profile.us.other_party)
+    theirs = pki.party(settings.party)
+    claims = simulator_capabilities(settings)
+    seeded = running.documents()
+    partner = Partner(
+        party=settings.party, capabilities=claims, trust_anchors=(theirs.ca,), crls=(theirs.crl,),
+        binding_a=BindingA(url=running.soap_url) if claims & set(BINDING_A_CAPABILITIES) else None,
+        binding_b=BindingB(url=running.base_url), mtls=settings.mtls, acknowledgements=settings.acknowledgements,
+        size_limit_bytes=running.config.max_body,
+        documents=tuple(TestDocument(d.number, _state_of(d), d.token) for d in seeded),
+    )
+    documents = [PartnerDocument(d.number, _state_of(d), d.token,
+                                 [PartnerItem(i.id, i.quantity, i.unit) for i in d.items])
+                 for d in seeded]
+    completed = profile.with_partner(partner, us)
+    return World(completed, partner, us, pki, documents)
+
+
+def _state_of(document) -> str:  # noqa: ANN001 - a seeded document of the simulator
+    """Its state, with an issued document whose validity has ended called ``expired``."""
+    if document.state == "issued" and document.valid_until:
+        from datetime import datetime
+
+        until = datetime.fromisoformat(document.valid_until.replace("Z", "+00:00"))
+        if until < clock.now():
+            return "expired"
+    return document.state
+
+
+def _probe(world: World) -> None:
+    """One cheap call before any scenario: an unreachable partner is found once, not per scenario."""
+    try:
+        if world.partner.binding_b is not None:
+            world.our_rest.status()
+        elif world.partner.binding_a is not None:
+            world.our_soap.service_state()
+    except PartnerUnreachable as unreachable:
+        world.unreachable = unreachable.sentence

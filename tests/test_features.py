@@ -1,0 +1,107 @@
+"""The feature files: every receiver-side requirement of the profile is checked, and tags are well formed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from epix.profile import CAPABILITIES
+from epix.report.catalogue import FEATURES, read_catalogue, spec_requirements
+from epix.report.labels import AREAS, REQUIREMENT
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT.parent / "shared" / "spec"
+
+#: Requirements the suite does not check, and why. Everything else in the spec must be covered.
+NOT_RECEIVER_SIDE = {
+    "HUB-01": "a hub's behaviour; the simulated partner does not play the hub role",
+    "HUB-02": "a hub's behaviour; the simulated partner does not play the hub role",
+    "HUB-03": "a hub's behaviour; the simulated partner does not play the hub role",
+    "HUB-04": "a hub's behaviour; the simulated partner does not play the hub role",
+    "OUT-01": "outbound conformance: what an MA sends, not what it receives",
+    "OUT-02": "outbound conformance: what an MA sends, not what it receives",
+    "OUT-03": "outbound conformance: what an MA sends, not what it receives",
+}
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return read_catalogue()
+
+
+@pytest.fixture(scope="module")
+def spec_ids() -> list[str]:
+    files = [SPEC / "epix-pilot-profile.md", SPEC / "permit-document.md"]
+    missing = [str(f) for f in files if not f.exists()]
+    assert not missing, f"the specification is not beside the repository: {missing}"
+    return spec_requirements(*files)
+
+
+def test_the_spec_defines_the_requirements_we_expect(spec_ids) -> None:
+    assert len(spec_ids) >= 65
+    for prefix in ("PULL", "ENV", "ACK", "SIG", "DOC", "ERR", "LIF", "HUB", "OUT"):
+        assert any(i.startswith(prefix + "-") for i in spec_ids), prefix
+
+
+def _gaps(catalogue, spec_ids) -> list[str]:
+    covered = {r for entry in catalogue for r in entry.meaning.requirements}
+    return [i for i in spec_ids if i not in covered and i not in NOT_RECEIVER_SIDE]
+
+
+def test_every_receiver_side_requirement_is_checked_by_a_scenario(catalogue, spec_ids) -> None:
+    gaps = _gaps(catalogue, spec_ids)
+    assert not gaps, f"requirements without a scenario: {', '.join(gaps)}"
+
+
+def test_a_requirement_without_a_scenario_is_found(catalogue, spec_ids) -> None:
+    without_sig06 = [e for e in catalogue if "SIG-06" not in e.tags]
+    assert _gaps(without_sig06, spec_ids) == ["SIG-06"]
+
+
+def test_scenarios_name_only_requirements_that_the_spec_defines(catalogue, spec_ids) -> None:
+    unknown = {r for e in catalogue for r in e.meaning.requirements if r not in spec_ids}
+    assert not unknown, f"tags that are not requirements of the spec: {sorted(unknown)}"
+
+
+def test_the_exclusions_are_requirements_of_the_spec(spec_ids) -> None:
+    assert set(NOT_RECEIVER_SIDE) <= set(spec_ids)
+
+
+def test_every_scenario_has_requirements_and_exactly_one_known_capability(catalogue) -> None:
+    for entry in catalogue:
+        where = f"{entry.feature_file}:{entry.line} {entry.name!r}"
+        tags = entry.meaning
+        assert tags.requirements, f"{where} names no requirement"
+        assert len(tags.capabilities) == 1, f"{where} has capabilities {tags.capabilities}, expected exactly one"
+        assert tags.capability in CAPABILITIES, f"{where}: unknown capability {tags.capability!r}"
+        assert tags.area in AREAS, f"{where}: the feature has no known @area tag"
+
+
+def test_examples_add_only_requirement_tags(catalogue) -> None:
+    """Example blocks may name the further checks a row depends on, nothing else."""
+    for path in FEATURES.glob("*.feature"):
+        lines = path.read_text().splitlines()
+        for number, line in enumerate(lines[1:], start=1):
+            if line.strip().startswith("Examples") and lines[number - 1].strip().startswith("@"):
+                tags = lines[number - 1].split()
+                assert all(REQUIREMENT.match(t[1:]) for t in tags), f"{path.name}:{number}: {tags}"
+
+
+def test_every_area_has_one_feature_file() -> None:
+    areas = []
+    for path in FEATURES.glob("*.feature"):
+        first = path.read_text().splitlines()[0]
+        areas.append(first.removeprefix("@area:"))
+    assert sorted(areas) == sorted(AREAS)
+
+
+def test_steps_in_given_and_when_hide_the_mechanics() -> None:
+    """Given and When read as the domain: no XPath, no HTTP status numbers, no XML tags."""
+    for path in FEATURES.glob("*.feature"):
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            text = line.strip()
+            if text.startswith(("Given ", "When ")):
+                assert "/" not in text.replace("text/plain", "").replace("application/", "") \
+                    .replace("ISO 3166-1", ""), f"{path.name}:{number}: {text}"
+                assert "<rsm:" not in text and "HTTP" not in text, f"{path.name}:{number}: {text}"

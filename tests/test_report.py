@@ -1,0 +1,228 @@
+"""Reports: Allure files, tag selection, the summary, and the HTML report as a person sees it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from epix.profile import load_profile
+from epix.report import allure_files
+from epix.report.html import HtmlReport, ReportFailed, ReportToolMissing, allure_command, check_no_analytics
+from epix.report.outcomes import (
+    BROKEN, FAILED, NOT_CLAIMED, PASSED, RunOutcome, ScenarioResult, problem_list, summary_table,
+)
+from epix.report.selection import TagExpressionError, parse_tags
+
+ROOT = Path(__file__).resolve().parents[1]
+#: `epix` as the console script runs it (python -m epix.cli would load epix.cli twice).
+_MAIN = "import sys; from epix.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+# ---------------------------------------------------------------------------
+# Tag expressions
+
+@pytest.mark.parametrize(("expression", "tags", "expected"), [
+    ("@SIG-02", {"SIG-02", "area:signatures"}, True),
+    ("@SIG-02", {"SIG-03"}, False),
+    ("@signatures", {"SIG-02", "area:signatures"}, True),
+    ("@pull", {"capability:pull"}, True),
+    ("@capability:pull", {"capability:pull"}, True),
+    ("@signatures and not @SIG-06", {"SIG-06", "area:signatures"}, False),
+    ("@signatures and not @SIG-06", {"SIG-05", "area:signatures"}, True),
+    ("(@ENV-03 or @ENV-04) and @receive", {"ENV-04", "capability:receive"}, True),
+    ("@ENV-03 or @ENV-04", {"ENV-05"}, False),
+])
+def test_tag_expressions_select_scenarios(expression: str, tags: set[str], expected: bool) -> None:
+    assert parse_tags(expression)(tags) is expected
+
+
+@pytest.mark.parametrize("expression", ["", "@A and", "(@A or @B", "@A )", "and @A", "@A $ @B"])
+def test_a_broken_tag_expression_is_named(expression: str) -> None:
+    with pytest.raises(TagExpressionError, match="--tags"):
+        parse_tags(expression)
+
+
+# ---------------------------------------------------------------------------
+# Outcomes, summary, exit codes
+
+def _result(outcome: str, area: str = "signatures", *, unreachable: bool = False, name: str = "S") -> ScenarioResult:
+    return ScenarioResult(f"steps/test_conformance.py::test_{name}", name, area, ["SIG-02"], "receive", outcome,
+                          "SIG-02: the partner accepted it" if outcome == FAILED else "", unreachable)
+
+
+def test_the_exit_code_follows_the_outcomes() -> None:
+    assert RunOutcome([_result(PASSED), _result(NOT_CLAIMED)]).exit_code() == 0
+    assert RunOutcome([_result(PASSED), _result(FAILED)]).exit_code() == 1
+    assert RunOutcome([_result(BROKEN)]).exit_code() == 1
+    assert RunOutcome([_result(FAILED), _result(BROKEN, unreachable=True)]).exit_code() == 3
+
+
+def test_the_summary_table_counts_each_area() -> None:
+    outcome = RunOutcome([_result(PASSED), _result(FAILED), _result(NOT_CLAIMED, "pull"), _result(PASSED, "pull")])
+    table = summary_table(outcome).splitlines()
+    assert table[0].split() == ["Area", "Passed", "Failed", "Broken", "Not", "claimed", "Skipped", "Total"]
+    pull = next(line for line in table if line.startswith("Binding A"))
+    signatures = next(line for line in table if line.startswith("Signatures"))
+    total = table[-1]
+    assert pull.split()[-6:] == ["1", "0", "0", "1", "0", "2"]
+    assert signatures.split()[-6:] == ["1", "1", "0", "0", "0", "2"]
+    assert total.split()[-6:] == ["2", "1", "0", "1", "0", "4"]
+
+
+def test_each_problem_comes_with_the_command_that_runs_it_again() -> None:
+    text = problem_list(RunOutcome([_result(FAILED, name="x")]), "pytest --profile p.toml")
+    assert "FAILED (partner defect)  SIG-02" in text
+    assert "re-run: pytest --profile p.toml 'steps/test_conformance.py::test_x'" in text
+
+
+def test_an_unreachable_partner_is_said_once() -> None:
+    broken = [_result(BROKEN, unreachable=True, name=str(i)) for i in range(5)]
+    for result in broken:
+        result.message = "nothing answers at the partner at https://127.0.0.1:9 (connection refused)"
+    text = problem_list(RunOutcome(broken), "pytest")
+    assert text.count("connection refused") == 1 and "(5 scenarios broken)" in text
+
+
+# ---------------------------------------------------------------------------
+# Allure files
+
+def test_environment_names_the_partner_and_no_secret(tmp_path: Path) -> None:
+    profile = load_profile(ROOT / "fixtures" / "profiles" / "simulator.toml")
+    path = allure_files.write_environment(tmp_path, allure_files.environment(profile))
+    text = path.read_text()
+    assert "Profile\\ version=1" in text and "Our\\ party=CH" in text and "Simulator\\ faults=none" in text
+    assert not re.search(r"(?i)\.key|token|password|secret", text)
+
+
+def test_categories_tell_partner_defects_from_unreachable_and_harness_errors(tmp_path: Path) -> None:
+    categories = json.loads(allure_files.write_categories(tmp_path).read_text())
+    names = [c["name"] for c in categories]
+    assert names == ["Partner unreachable", "Partner defects", "Harness errors", "Not claimed"]
+    unreachable = categories[0]
+    assert re.match(unreachable["messageRegex"], "epix.transport.errors.PartnerUnreachable: nothing answers")
+    assert not re.match(unreachable["messageRegex"], "ValueError: a harness bug")
+
+
+@pytest.mark.parametrize(("env", "name", "url"), [
+    ({"GITHUB_ACTIONS": "true", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "pilot/epix",
+      "GITHUB_RUN_ID": "42", "GITHUB_RUN_NUMBER": "7"}, "GitHub Actions", "https://github.com/pilot/epix/actions/runs/42"),
+    ({"GITLAB_CI": "true", "CI_JOB_URL": "https://gitlab.example/job/9", "CI_PIPELINE_ID": "3"}, "GitLab CI",
+     "https://gitlab.example/job/9"),
+])
+def test_the_executor_names_the_ci_build(env: dict[str, str], name: str, url: str) -> None:
+    executor = allure_files.executor(env)
+    assert executor["name"] == name and executor["buildUrl"] == url
+
+
+def test_a_local_run_names_this_machine() -> None:
+    assert allure_files.executor({})["type"] == "local"
+
+
+# ---------------------------------------------------------------------------
+# The HTML generator
+
+def test_a_report_that_calls_out_to_analytics_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "index.html").write_text('<script src="https://www.googletagmanager.com/gtag/js"></script>')
+    with pytest.raises(ReportFailed, match="googletagmanager"):
+        check_no_analytics(HtmlReport(tmp_path))
+
+
+def test_a_missing_generator_says_how_to_install_it(tmp_path: Path) -> None:
+    if shutil.which("node") is None:
+        with pytest.raises(ReportToolMissing, match="Node.js"):
+            allure_command(tmp_path)
+        return
+    with pytest.raises(ReportToolMissing, match="npm ci"):
+        allure_command(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def faulty_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`epix run` against the simulated partner that skips code lists: some DOC-02 scenarios fail."""
+    folder = tmp_path_factory.mktemp("report-run")
+    profile = folder / "profile.toml"
+    profile.write_text(textwrap.dedent("""\
+        [us]
+        party = "CH"
+        other_party = "DE"
+        [simulator]
+        party = "FR"
+        faults = ["codelists-skipped"]
+        """))
+    done = subprocess.run([sys.executable, "-c", _MAIN, "run", "--profile", str(profile), "--tags",
+                           "@DOC-02 or @LIF-02", "--report-dir", str(folder / "run")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (folder / "run" / "allure-report" / "index.html").exists(), done.stdout + done.stderr
+    return folder / "run"
+
+
+def test_the_run_leaves_results_junit_and_allure_files(faulty_run: Path) -> None:
+    results = faulty_run / "allure-results"
+    assert len(list(results.glob("*-result.json"))) == len(RunOutcome.load(faulty_run / "outcome.json").results)
+    assert (faulty_run / "junit.xml").exists()
+    for name in ("environment.properties", "categories.json", "executor.json"):
+        assert (results / name).exists(), name
+    environment = (results / "environment.properties").read_text()
+    assert "Partner=FR" in environment and "Binding\\ B\\ URL=https\\://127.0.0.1" in environment.replace(":", "\\:")
+
+
+def test_allure_labels_come_from_the_gherkin_tags(faulty_run: Path) -> None:
+    results = [json.loads(p.read_text()) for p in (faulty_run / "allure-results").glob("*-result.json")]
+    failed = next(r for r in results if r["status"] == "failed")
+    labels = {(label["name"], label["value"]) for label in failed["labels"]}
+    assert ("epic", "Permit documents and CITES rules") in labels or ("epic", "Error handling") in labels \
+        or any(name == "epic" for name, _ in labels)
+    assert any(name == "story" and value == "DOC-02" for name, value in labels)
+    assert any(name == "severity" for name, _ in labels)
+    assert any(link.get("name") == "DOC-02" and link.get("type") == "requirement" for link in failed["links"])
+
+
+def test_the_html_report_calls_nowhere(faulty_run: Path) -> None:
+    html = (faulty_run / "allure-report" / "index.html").read_text(errors="replace")
+    assert "googletagmanager" not in html and "gtag(" not in html
+
+
+def test_history_is_carried_from_run_to_run(faulty_run: Path) -> None:
+    history = faulty_run.parent / "history.jsonl"
+    before = len(history.read_text().splitlines())
+    done = subprocess.run([sys.executable, "-c", _MAIN, "report", str(faulty_run)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(history.read_text().splitlines()) == before + 1
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert found, "Chromium is not installed: `apt-get install -y chromium` (.ci/run installs it)"
+    return found
+
+
+def _rendered_text(url: str) -> str:
+    done = subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=15000",
+                           "--dump-dom", url], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "HOME": os.environ.get("HOME", "/tmp")})
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", done.stdout, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return re.sub(r"\s+", " ", text)
+
+
+def test_chromium_shows_the_scenario_count_and_a_failed_scenarios_request(faulty_run: Path) -> None:
+    report = faulty_run / "allure-report"
+    count = len(RunOutcome.load(faulty_run / "outcome.json").results)
+    overview = _rendered_text(report.joinpath("index.html").as_uri())
+    assert f"{count} test cases" in overview, overview[:500]
+    results = json.loads((report / "test-results.json").read_text())["byId"]
+    failed = next(uid for uid, result in results.items() if result["status"] == "failed")
+    page = _rendered_text(report.joinpath("index.html").as_uri() + f"#testresult/{failed}")
+    assert "Failed" in page
+    assert "request: POST /epix/v1/envelopes" in page, page[:2000]
+    assert "response: HTTP" in page
