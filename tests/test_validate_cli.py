@@ -179,10 +179,35 @@ def test_trust_verifies_signatures_against_the_issuing_party(capsys, files, pki,
 
 def test_console_script_runs_without_traceback(files):
     result = subprocess.run(
-        [sys.executable, "-m", "epix.cli", "validate", str(files["binary"]), str(files["missing"])],
+        [sys.executable, "-m", "epix", "validate", str(files["binary"]), str(files["missing"])],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 2
     assert result.stdout.splitlines() == [f"{files['binary']}: binary content, not an XML document",
                                           f"{files['missing']}: no such file"]
     assert "Traceback" not in result.stderr
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "documents"
+VALID_SAMPLES = sorted(p for p in SAMPLES.rglob("*.xml") if "signature-wrapping" not in p.parts)
+
+
+@pytest.mark.parametrize("sample", VALID_SAMPLES, ids=lambda p: str(p.relative_to(SAMPLES)))
+def test_each_sample_document_exits_0(capsys, sample):
+    code, out, err = _run(capsys, sample)
+    assert code == 0, out + [err]
+
+
+@pytest.mark.parametrize("name", sorted(MUTATIONS))
+def test_each_named_mutation_exits_1_with_its_code(capsys, tmp_path, name):
+    from epix.safexml import parse
+
+    mutation = MUTATIONS[name]
+    original = parse((SAMPLES / f"{mutation.sample}.xml").read_bytes())
+    mutated = tmp_path / "mutated.xml"
+    mutated.write_bytes(to_bytes(mutation.apply(original)))
+    code, out, err = _run(capsys, "--format", "json", mutated)
+    assert code == 1, out + [err]
+    reported = json.loads("\n".join(out))
+    codes = {finding["code"] for entry in reported for finding in entry["findings"]}
+    assert mutation.expected_code in codes, (name, codes)
