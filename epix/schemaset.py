@@ -7,15 +7,22 @@ schema set, e.g. the official toolkit schemas, with their own field map.
 XSDs are read from local files only: every ``schemaLocation`` must be a relative path
 that stays inside the schema set's folder, nothing is fetched from the network, and no
 DTD is read. Each XSD is compiled once per process, whichever schema set names it.
+A loader can replace text (a placeholder namespace that is a setting) in every file it
+reads, so that a setting needs no edited copy of the schemas.
 Compiled lxml schemas are shared: ``validate()`` keeps its error log on the schema
 object, so do not validate with one object from several threads at once.
 """
 
 from __future__ import annotations
 
+import email.message
 import functools
+import io
+import os
 import threading
 import tomllib
+import urllib.request
+import urllib.response
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,8 +131,13 @@ def default_schema_set() -> SchemaSet:
 
 
 _lock = threading.Lock()
-_lxml_schemas: dict[tuple[Path, Path, tuple[tuple[str, str], ...]], etree.XMLSchema] = {}
-_xmlschema_schemas: dict[tuple[Path, Path, tuple[tuple[str, str], ...]], xmlschema.XMLSchema] = {}
+_Substitutions = tuple[tuple[str, str], ...]
+_Key = tuple[Path, Path, _Substitutions]
+_lxml_schemas: dict[_Key, etree.XMLSchema] = {}
+_xmlschema_schemas: dict[_Key, xmlschema.XMLSchema] = {}
+#: Absolute paths as given -> the key they resolve to: resolving costs system calls,
+#: and a loader is asked for the same schema on every validation.
+_resolved: dict[tuple[Any, Any, _Substitutions], _Key] = {}
 
 
 def load_xsd(
@@ -134,8 +146,9 @@ def load_xsd(
     """Compile the XSD at ``path`` with lxml, once per process.
 
     Every XSD it imports or includes must be a local file inside ``confine_to``.
-    ``substitutions`` replace text in this file (not in the files it imports) before
-    compiling, e.g. a placeholder namespace that is a setting.
+    ``substitutions`` replace text in every file read, this one and each one it imports
+    or includes, before compiling, e.g. a placeholder namespace that is a setting (see
+    :func:`read_schema`).
     """
     key = _key(path, confine_to, substitutions)
     with _lock:
@@ -155,6 +168,17 @@ def load_xmlschema(
         return _xmlschema_schemas[key]
 
 
+def read_schema(path: str | Path, substitutions: Mapping[str, str] | None = None) -> str:
+    """The text of the XSD at ``path`` as the loaders compile it with ``substitutions``.
+
+    Each substitution replaces text, in the order of the sorted keys. A substitution can
+    give two namespaces the same value (requests and responses of one namespace); an
+    ``xs:import`` of the file's own target namespace, which XML Schema forbids, is then
+    read as the ``xs:include`` it has become. Without substitutions, the file as it is.
+    """
+    return _source(Path(path), tuple(sorted((substitutions or {}).items()))).decode("utf-8")
+
+
 def display_path(path: Path) -> str:
     """``path`` relative to the working directory where it lies below it, for messages."""
     try:
@@ -163,15 +187,22 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _key(path: str | Path, confine_to: str | Path, substitutions: Mapping[str, str] | None):
-    return Path(path).resolve(), Path(confine_to).resolve(), tuple(sorted((substitutions or {}).items()))
+def _key(path: str | Path, confine_to: str | Path, substitutions: Mapping[str, str] | None) -> _Key:
+    items = tuple(sorted((substitutions or {}).items()))
+    if not (os.path.isabs(path) and os.path.isabs(confine_to)):  # relative: depends on the working directory
+        return Path(path).resolve(), Path(confine_to).resolve(), items
+    given = (path, confine_to, items)
+    key = _resolved.get(given)
+    if key is None:
+        key = _resolved[given] = (Path(path).resolve(), Path(confine_to).resolve(), items)
+    return key
 
 
-def _compile_lxml(path: Path, folder: Path, substitutions: tuple[tuple[str, str], ...]) -> etree.XMLSchema:
+def _compile_lxml(path: Path, folder: Path, substitutions: _Substitutions) -> etree.XMLSchema:
     data = _source(path, substitutions)
-    _check_references(path, folder, data)
+    _check_references(path, folder, data, substitutions)
     parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False, remove_comments=True)
-    parser.resolvers.add(_ConfinedResolver(folder))
+    parser.resolvers.add(_ConfinedResolver(folder, substitutions))
     try:
         document = etree.fromstring(data, parser, base_url=str(path))
         return etree.XMLSchema(document)
@@ -179,32 +210,57 @@ def _compile_lxml(path: Path, folder: Path, substitutions: tuple[tuple[str, str]
         raise SchemaSetError(f"{display_path(path)}: the schema does not compile: {exc}") from None
 
 
-def _compile_xmlschema(path: Path, folder: Path, substitutions: tuple[tuple[str, str], ...]) -> xmlschema.XMLSchema:
+def _compile_xmlschema(path: Path, folder: Path, substitutions: _Substitutions) -> xmlschema.XMLSchema:
     data = _source(path, substitutions)
-    _check_references(path, folder, data)
-    source: Any = data.decode("utf-8") if substitutions else str(path)
+    _check_references(path, folder, data, substitutions)
+    source: Any = str(path)
+    options: dict[str, Any] = {}
+    if substitutions:  # every file through an opener that reads the folder's files with the substitutions
+        source = data.decode("utf-8")
+        opener = urllib.request.OpenerDirector()
+        opener.add_handler(_ConfinedFiles(folder, substitutions))
+        options["opener"] = opener
     try:
         return xmlschema.XMLSchema(
-            source, base_url=str(path.parent), allow="local", defuse="always", use_fallback=False, timeout=5
+            source, base_url=str(path.parent), allow="local", defuse="always", use_fallback=False, timeout=5, **options
         )
     except (xmlschema.XMLSchemaException, OSError) as exc:
         raise SchemaSetError(f"{display_path(path)}: the schema does not compile: {exc}") from None
 
 
-def _source(path: Path, substitutions: tuple[tuple[str, str], ...]) -> bytes:
+def _source(path: Path, substitutions: _Substitutions) -> bytes:
+    """The bytes of the XSD at ``path`` with the substitutions made (see :func:`read_schema`)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise SchemaSetError(f"{display_path(path)}: cannot read the schema: {exc.strerror}") from None
-    if substitutions:
-        text = data.decode("utf-8")
-        for old, new in substitutions:
-            text = text.replace(old, new)
-        data = text.encode("utf-8")
-    return data
+    if not substitutions:
+        return data
+    text = original = data.decode("utf-8")
+    for old, new in substitutions:
+        text = text.replace(old, new)
+    if text == original:
+        return data
+    return _imports_of_own_namespace_as_includes(path, text.encode("utf-8"))
 
 
-def _check_references(path: Path, folder: Path, data: bytes) -> None:
+def _imports_of_own_namespace_as_includes(path: Path, data: bytes) -> bytes:
+    root = _parse_xsd(path, data)
+    target = root.get("targetNamespace")
+    imports = [e for e in root.iterchildren(f"{{{_XS}}}import") if target is not None and e.get("namespace") == target]
+    if not imports:
+        return data
+    for element in imports:
+        include = etree.Element(f"{{{_XS}}}include")
+        if element.get("schemaLocation") is not None:
+            include.set("schemaLocation", element.get("schemaLocation"))
+        include.tail = element.tail
+        element.addprevious(include)
+        root.remove(element)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _check_references(path: Path, folder: Path, data: bytes, substitutions: _Substitutions = ()) -> None:
     """Follow every import and include from ``path``: each must be a local file inside ``folder``."""
     todo: list[tuple[Path, bytes | None]] = [(path, data)]
     seen: set[Path] = set()
@@ -213,18 +269,16 @@ def _check_references(path: Path, folder: Path, data: bytes) -> None:
         if current in seen:
             continue
         seen.add(current)
-        root = _parse_xsd(current, content)
+        root = _parse_xsd(current, content if content is not None else _source(current, substitutions))
         for element in root.iter(*_REFERENCES):
             location = element.get("schemaLocation")
             if location is not None:
                 todo.append((_local_target(location, current, folder), None))
 
 
-def _parse_xsd(path: Path, content: bytes | None) -> etree._Element:
+def _parse_xsd(path: Path, content: bytes) -> etree._Element:
     try:
-        return parse(content if content is not None else path.read_bytes(), source=display_path(path))
-    except OSError as exc:
-        raise SchemaSetError(f"{display_path(path)}: cannot read the schema: {exc.strerror}") from None
+        return parse(content, source=display_path(path))
     except XmlRefused as exc:
         raise SchemaSetError(f"{exc} (schemas are read without DTDs)") from None
 
@@ -243,22 +297,47 @@ def _local_target(location: str, referrer: Path, folder: Path) -> Path:
     return target
 
 
+def _confined(url: str, folder: Path) -> Path:
+    """The local file ``url`` names, if it lies inside ``folder``; refuses anything else."""
+    parts = urlsplit(url)
+    if parts.scheme and parts.scheme != "file":
+        raise SchemaSetError(f"refused to fetch {url}: schemas are loaded from local files only")
+    local = Path(url2pathname(parts.path) if parts.scheme else url).resolve()
+    if not local.is_relative_to(folder):
+        raise SchemaSetError(f"refused to read {local}: outside the schema set's folder {folder}")
+    return local
+
+
 class _ConfinedResolver(etree.Resolver):
     """Lets lxml read only files inside the schema set's folder (the references were
-    checked before; this refuses anything that slipped past)."""
+    checked before; this refuses anything that slipped past), with the substitutions made."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, substitutions: _Substitutions = ()) -> None:
         super().__init__()
         self.folder = folder
+        self.substitutions = substitutions
 
     def resolve(self, url: str, public_id: str | None, context: Any) -> Any:
-        scheme = urlsplit(url).scheme
-        if scheme and scheme != "file":
-            raise SchemaSetError(f"refused to fetch {url}: schemas are loaded from local files only")
-        local = Path(url2pathname(urlsplit(url).path) if scheme else url).resolve()
-        if not local.is_relative_to(self.folder):
-            raise SchemaSetError(f"refused to read {local}: outside the schema set's folder {self.folder}")
-        return None
+        local = _confined(url, self.folder)
+        if not self.substitutions:
+            return None  # libxml2 reads the file itself
+        return self.resolve_string(_source(local, self.substitutions), context, base_url=url)
+
+
+class _ConfinedFiles(urllib.request.BaseHandler):
+    """Serves xmlschema's ``file:`` URLs inside the folder, with the substitutions made;
+    the opener it is added to has no handler for any other scheme."""
+
+    def __init__(self, folder: Path, substitutions: _Substitutions) -> None:
+        self.folder = folder
+        self.substitutions = substitutions
+
+    def file_open(self, request: urllib.request.Request) -> urllib.response.addinfourl:
+        data = _source(_confined(request.full_url, self.folder), self.substitutions)
+        headers = email.message.Message()
+        headers["Content-Type"] = "application/xml"
+        headers["Content-Length"] = str(len(data))
+        return urllib.response.addinfourl(io.BytesIO(data), headers, request.full_url)
 
 
 def _from_dict(data: dict[str, Any], path: Path, shown: str) -> SchemaSet:

@@ -19,6 +19,7 @@ from epix.schemaset import (
     default_schema_set,
     load_xmlschema,
     load_xsd,
+    read_schema,
 )
 
 PERMIT_ROOT = f"{{{RSM}}}CITESEPermit"
@@ -187,6 +188,63 @@ def test_substitutions_set_a_namespace_at_load_time(folder):
     assert load_xsd(xsd, confine_to=folder, substitutions={"urn:placeholder": "urn:CitesDataExchange"}) is schema
     other = load_xmlschema(xsd, confine_to=folder, substitutions={"urn:placeholder": "urn:other"})
     assert other.is_valid(etree.fromstring(b'<ServiceStateRequest xmlns="urn:other"/>'))
+
+
+def placeholder_schemas(folder: Path) -> Path:
+    """main.xsd (placeholder namespace urn:main) imports other.xsd (urn:other), which
+    includes part.xsd; each file names the placeholders."""
+    (folder / "ph").mkdir()
+    (folder / "ph" / "main.xsd").write_text(
+        f'<xs:schema {XS} xmlns:o="urn:other" targetNamespace="urn:main" elementFormDefault="qualified">'
+        '<xs:import namespace="urn:other" schemaLocation="other.xsd"/>'
+        '<xs:element name="Request"><xs:complexType><xs:sequence><xs:element ref="o:Answer"/>'
+        '</xs:sequence></xs:complexType></xs:element></xs:schema>')
+    (folder / "ph" / "other.xsd").write_text(
+        f'<xs:schema {XS} xmlns:o="urn:other" targetNamespace="urn:other" elementFormDefault="qualified">'
+        '<xs:include schemaLocation="part.xsd"/><xs:element name="Answer" type="o:AnswerType"/></xs:schema>')
+    (folder / "ph" / "part.xsd").write_text(
+        f'<xs:schema {XS} xmlns:o="urn:other" targetNamespace="urn:other">'
+        '<xs:simpleType name="AnswerType"><xs:restriction base="xs:string"><xs:enumeration value="yes"/>'
+        '</xs:restriction></xs:simpleType></xs:schema>')
+    return folder / "ph" / "main.xsd"
+
+
+def request(main: str, other: str, answer: str = "yes") -> etree._Element:
+    return etree.fromstring(f'<Request xmlns="{main}"><o:Answer xmlns:o="{other}">{answer}</o:Answer></Request>'.encode())
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["two namespaces", "one namespace"])
+def test_substitutions_apply_to_every_file_read(folder, shared):
+    main = placeholder_schemas(folder)
+    other = "urn:example:main" if shared else "urn:example:other"
+    substitutions = {"urn:main": "urn:example:main", "urn:other": other}
+    schema = load_xsd(main, confine_to=folder, substitutions=substitutions)
+    detailed = load_xmlschema(main, confine_to=folder, substitutions=substitutions)
+    good, bad = request("urn:example:main", other), request("urn:example:main", other, "no")
+    assert schema.validate(good) and detailed.is_valid(good)
+    assert not schema.validate(bad) and not detailed.is_valid(bad)
+    assert not schema.validate(request("urn:main", "urn:other"))
+    assert [e.reason for e in detailed.iter_errors(bad)] != []
+    # the same files compile as they stand, with the placeholder namespaces
+    assert load_xsd(main, confine_to=folder).validate(request("urn:main", "urn:other"))
+
+
+def test_an_import_of_the_own_namespace_is_read_as_an_include(folder):
+    main = placeholder_schemas(folder)
+    text = read_schema(main, {"urn:main": "urn:one", "urn:other": "urn:one"})
+    assert '<xs:include schemaLocation="other.xsd"/>' in text and "xs:import" not in text
+    assert read_schema(main, {"urn:main": "urn:one", "urn:other": "urn:two"}).count("xs:import") == 1
+    assert read_schema(main) == main.read_text()
+
+
+def test_substituted_files_are_still_confined_to_the_folder(folder, no_network):
+    main = placeholder_schemas(folder)
+    main.write_text(main.read_text().replace('schemaLocation="other.xsd"', 'schemaLocation="../../outside.xsd"'))
+    (folder.parent / "outside.xsd").write_text(f'<xs:schema {XS} targetNamespace="urn:other"/>')
+    for load in (load_xsd, load_xmlschema):
+        with pytest.raises(SchemaSetError, match="points outside the schema set's folder"):
+            load(main, confine_to=folder, substitutions={"urn:main": "urn:x"})
+    assert no_network == []
 
 
 @pytest.mark.parametrize(

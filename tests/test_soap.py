@@ -224,6 +224,16 @@ def test_xmlschema_lists_every_error_with_its_path() -> None:
             f"{position}/cde:ID", f"{position}/cde:InspectedUnitQuantity"} <= paths
 
 
+@pytest.mark.parametrize("settings", [OTHER, SHARED], ids=["other", "shared"])
+def test_xmlschema_reads_the_namespaces_of_the_settings(settings: SoapSettings) -> None:
+    detailed = binding_a_xmlschema(settings)
+    assert detailed.is_valid(parse(request("ConfirmQuantities", settings)))
+    bad = request("ConfirmQuantities", settings, positions=[Position("A", Decimal(-1))])
+    assert {error.path for error in detailed.iter_errors(parse(bad))} == {
+        "/soap:Envelope/soap:Body/cde:ConfirmQuantitiesRequest/cde:ConfirmedQuantities/cde:CitesPosition/"
+        "cde:InspectedUnitQuantity"}
+
+
 # ----- parser errors name the field (answered with a Client fault EPX-101) -----
 
 REQUEST = "/soap:Envelope/soap:Body/cde:ConfirmQuantitiesRequest"

@@ -9,6 +9,10 @@ and prefixed ``items.`` for item facts (``items.source``).
 
 Extraction is tolerant: a fact that is absent, or whose text cannot be read as its type,
 is ``None``; rules report it. Every XPath is compiled once, when the map is loaded.
+Paths of plain child steps (nearly all of them) are also parsed into a
+:class:`~epix.messages.childpaths.PathSet` and read in one walk of the root, then of each
+item, with the same results as their XPaths; any other expression is evaluated with its
+compiled XPath.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 
 from lxml import etree
 
+from epix.messages.childpaths import ChildPath, PathSet, parse_path
 from epix.model import ItemFacts, PermitFacts
 
 
@@ -63,6 +68,7 @@ _KIND_OF_TYPE: dict[type, str] = {str: "text", datetime: "datetime", Decimal: "d
 
 #: Every fact a field map may name, with the kind of value it holds.
 FACTS: dict[str, str] = _fact_kinds(PermitFacts)
+_ITEM_FIELDS = [f.name for f in fields(ItemFacts)]
 
 _XS_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
 _XS_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(Z|[+-]\d{2}:\d{2})?")
@@ -159,8 +165,40 @@ def _all_texts(result: Any) -> list[str]:
 class _Fact:
     owner: str | None  # attribute of PermitFacts holding a nested record (importer), or None
     attr: str
+    kind: str  # text, texts, datetime, decimal, boolean
     xpath: etree.XPath
-    read: Callable[[Any], Any]
+    read: Callable[[Any], Any]  # value from what the XPath returned
+    path: ChildPath | None  # the same expression as child steps, when it is one
+    read_found: Callable[[list[Any]], Any] | None  # value from what the PathSet found for ``path``
+
+
+class _Reader:
+    """Reads a group of facts from one context element: the child paths in one walk
+    (:class:`PathSet`), the other expressions each with its compiled XPath."""
+
+    def __init__(self, facts: list[_Fact]) -> None:
+        walked = [fact for fact in facts if fact.path is not None]
+        self.evaluated = [fact for fact in facts if fact.path is None]
+        self.facts = walked + self.evaluated
+        self.paths = PathSet([fact.path for fact in walked if fact.path is not None])
+        self.readers = tuple(fact.read_found for fact in walked)
+        self.listed = tuple(index for index, fact in enumerate(walked) if fact.kind == "texts")
+        self.absent = [None] * len(self.facts)
+
+    def read(self, context: etree._Element) -> list[Any]:
+        """The value of each fact of :attr:`facts`, in that order, read from ``context``."""
+        values = self.absent.copy()
+        readers = self.readers
+        for index, found in self.paths.read(context).items():
+            values[index] = readers[index](found)
+        for index in self.listed:
+            if values[index] is None:
+                values[index] = []
+        if self.evaluated:
+            offset = len(self.readers)
+            for index, fact in enumerate(self.evaluated, offset):
+                values[index] = fact.read(fact.xpath(context))
+        return values
 
 
 class FieldMap:
@@ -189,6 +227,10 @@ class FieldMap:
         self.paths: dict[str, str] = {"items": f"/{root}/{item}"}
         for name, expression in self.expressions.items():
             self._add(name, expression)
+        self._header_reader = _Reader(self._header)
+        self._item_reader = _Reader(sorted(self._item, key=lambda fact: _ITEM_FIELDS.index(fact.attr)))
+        # every item fact mapped, in the order of ItemFacts' fields: items are built positionally
+        self._item_fields_in_order = tuple(fact.attr for fact in self._item_reader.facts) == tuple(_ITEM_FIELDS)
 
     @classmethod
     def load(cls, path: str | Path) -> FieldMap:
@@ -225,14 +267,14 @@ class FieldMap:
         if root.tag != self.root_tag:
             raise RootMismatch(f"{self.source} reads {self.root} documents, not {root.tag}")
         facts = PermitFacts()
-        for fact in self._header:
-            target = facts if fact.owner is None else getattr(facts, fact.owner)
-            setattr(target, fact.attr, fact.read(fact.xpath(root)))
-        for element in self._item_xpath(root):
-            item = ItemFacts()
-            for fact in self._item:
-                setattr(item, fact.attr, fact.read(fact.xpath(element)))
-            facts.items.append(item)
+        for fact, value in zip(self._header_reader.facts, self._header_reader.read(root)):
+            setattr(facts if fact.owner is None else getattr(facts, fact.owner), fact.attr, value)
+        read_item = self._item_reader.read
+        if self._item_fields_in_order:
+            facts.items = [ItemFacts(*read_item(element)) for element in self._item_xpath(root)]
+        else:
+            names = tuple(fact.attr for fact in self._item_reader.facts)
+            facts.items = [ItemFacts(**dict(zip(names, read_item(element)))) for element in self._item_xpath(root)]
         facts.paths = dict(self.paths)
         return facts
 
@@ -247,12 +289,14 @@ class FieldMap:
                                 f"{'item element' if name.startswith('items.') else 'root'}, not {expression!r}")
         xpath = _compile(expression, self.namespaces, self.source, field_name)
         read = self._reader(kind)
+        path = parse_path(expression, self.namespaces)
+        read_found = None if path is None else self._found_reader(kind, path.attribute is not None)
         if name.startswith("items."):
-            self._item.append(_Fact(None, name.removeprefix("items."), xpath, read))
+            self._item.append(_Fact(None, name.removeprefix("items."), kind, xpath, read, path, read_found))
             self.paths[name] = f"/{self.root}/{self.item}[{{item}}]/{expression}"
         else:
             owner, _, attr = name.rpartition(".")
-            self._header.append(_Fact(owner or None, attr, xpath, read))
+            self._header.append(_Fact(owner or None, attr, kind, xpath, read, path, read_found))
             self.paths[name] = f"/{self.root}/{expression}"
 
     def _reader(self, kind: str) -> Callable[[Any], Any]:
@@ -271,6 +315,37 @@ class FieldMap:
             return None if text is None else convert(text)
 
         return read
+
+    def _found_reader(self, kind: str, attribute: bool) -> Callable[[list[Any]], Any]:
+        """Like :meth:`_reader`, for the list a :class:`PathSet` found: elements, or the
+        values of an attribute (the same as the XPath's result, so the same value)."""
+        if kind == "texts":
+            return list if attribute else _texts_of
+        first = _first_value if attribute else _first_element_text
+        if kind == "text":
+            return first
+        convert = {
+            "datetime": self.values.read_datetime,
+            "decimal": self.values.read_decimal,
+            "boolean": self.values.read_boolean,
+        }[kind]
+
+        def read(found: list[Any]) -> Any:
+            return convert(first(found)) if found else None
+
+        return read
+
+
+def _first_element_text(found: list[etree._Element]) -> str | None:
+    return (found[0].text or "") if found else None
+
+
+def _first_value(found: list[str]) -> str | None:
+    return found[0] if found else None
+
+
+def _texts_of(found: list[etree._Element]) -> list[str]:
+    return [element.text or "" for element in found]
 
 
 def extract_facts(root: etree._Element, fieldmap: FieldMap) -> PermitFacts:

@@ -16,7 +16,6 @@ element and runs the checks of that kind in the order of the profile's section 9
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -81,7 +80,9 @@ def validate_root(root: etree._Element, checking: Checking, *, trust: Any = None
         soap_settings = soap_settings or SoapSettings()
         checking = replace(checking, prefixes=soap_settings.prefixes)
     report = _dispatch(root, checking, trust, soap_settings)
-    report.findings = [_with_line(finding, root, checking.prefixes) for finding in report.findings]
+    if any(finding.line is None and finding.location for finding in report.findings):
+        evaluate = etree.XPathDocumentEvaluator(root.getroottree(), namespaces=dict(checking.prefixes))
+        report.findings = [_with_line(finding, evaluate) for finding in report.findings]
     return report
 
 
@@ -104,7 +105,7 @@ def _dispatch(root: etree._Element, checking: Checking, trust: Any, soap_setting
 def _validate_permit(root: etree._Element, checking: Checking, trust: Any) -> ValidationReport:
     facts = checking.schema_set.fieldmap.extract(root)
     signed = check_signature(root, trust, sender=facts.issuer.party_id, at=facts.issued_at)
-    result = check_permit(signed.element, checking)
+    result = check_permit(signed.element, checking, facts=facts if signed.element is root else None)
     findings = signed.findings + signed.unlined(result.schema) + result.codes + result.rules
     return ValidationReport(PERMIT, findings, facts=result.facts, verification=signed.verification)
 
@@ -175,12 +176,13 @@ def _unknown_root(root: etree._Element, schema_set: SchemaSet) -> Finding:
     )
 
 
-def _with_line(finding: Finding, root: etree._Element, prefixes: Mapping[str, str]) -> Finding:
-    """The finding with the line of the node its location names, where it has none yet."""
+def _with_line(finding: Finding, evaluate: etree.XPathDocumentEvaluator) -> Finding:
+    """The finding with the line of the node its location names, where it has none yet
+    (``evaluate``: an evaluator on the message's tree, with the prefixes of the locations)."""
     if finding.line is not None or not finding.location:
         return finding
     try:
-        found = root.getroottree().xpath(finding.location, namespaces=dict(prefixes))
+        found = evaluate(finding.location)
     except (etree.XPathError, TypeError):
         return finding
     node = found[0] if isinstance(found, list) and found else None

@@ -74,7 +74,7 @@ def _with_permit(kind: str, permit: etree._Element, checking: Checking, trust: A
     facts = checking.schema_set.fieldmap.extract(permit)
     holder = schema.locator(checking.prefixes)(permit.getparent())
     signed = check_signature(permit, trust, sender=facts.issuer.party_id, at=facts.issued_at, holder=holder)
-    result = check_permit(signed.element, checking, prefix=holder)
+    result = check_permit(signed.element, checking, prefix=holder, facts=facts if signed.element is permit else None)
     findings += signed.findings + signed.unlined(result.schema) + result.codes + result.rules
     return ValidationReport(kind, findings, facts=result.facts, verification=signed.verification)
 

@@ -13,7 +13,7 @@ from lxml import etree
 
 from epix.codelists import CodeLists
 from epix.findings import Finding
-from epix.model import CANCELLATION_REASONS, PERMIT_TYPES, PermitFacts
+from epix.model import CANCELLATION_REASONS, PERMIT_TYPES, ItemFacts, PermitFacts
 from epix.namespaces import PREFIXES
 from epix.safexml import xpath_of
 
@@ -66,8 +66,18 @@ def check_values(values: Iterable[CodedValue], codelists: CodeLists) -> list[Fin
     ]
 
 
-def permit_values(facts: PermitFacts) -> Iterator[CodedValue]:
-    """Every coded value of a permit that has a code list."""
+#: The coded facts of every item: (fact, attribute of ItemFacts, what it is, its list).
+_ITEM_CODES: tuple[tuple[str, str, str, str], ...] = (
+    ("items.appendix", "appendix", "appendix", "appendix"),
+    ("items.source", "source", "source code", "source"),
+    ("items.unit", "unit", "unit of quantity", "units"),
+    ("items.inspected_unit", "inspected_unit", "unit of the inspected quantity", "units"),
+    ("items.origin_country", "origin_country", "country of origin", "countries"),
+    ("items.reexport_country", "reexport_country", "country of last re-export", "countries"),
+)
+
+
+def _header_values(facts: PermitFacts) -> Iterator[CodedValue]:
     yield CodedValue("purpose code", "purpose", facts.purpose, facts.where("purpose"))
     for fact, role, country in (
         ("issuer.country", "issuing authority", facts.issuer.country),
@@ -78,17 +88,33 @@ def permit_values(facts: PermitFacts) -> Iterator[CodedValue]:
     if facts.issuer.party_id:
         country = facts.issuer.party_id.split("-", 1)[0]
         yield CodedValue("country", "countries", country, facts.where("issuer.party_id"), "the issuing party ID")
+
+
+def _item_value(facts: PermitFacts, index: int, item: ItemFacts, fact: str, what: str, list_name: str,
+                value: str | None) -> CodedValue:
+    label = f"item {item.id!r}" if item.id else f"item {index + 1}"
+    return CodedValue(what, list_name, value, facts.where(fact, index), label)
+
+
+def permit_values(facts: PermitFacts) -> Iterator[CodedValue]:
+    """Every coded value of a permit that has a code list."""
+    yield from _header_values(facts)
     for index, item in enumerate(facts.items):
-        label = f"item {item.id!r}" if item.id else f"item {index + 1}"
-        for fact, what, name, value in (
-            ("items.appendix", "appendix", "appendix", item.appendix),
-            ("items.source", "source code", "source", item.source),
-            ("items.unit", "unit of quantity", "units", item.unit),
-            ("items.inspected_unit", "unit of the inspected quantity", "units", item.inspected_unit),
-            ("items.origin_country", "country of origin", "countries", item.origin_country),
-            ("items.reexport_country", "country of last re-export", "countries", item.reexport_country),
-        ):
-            yield CodedValue(what, name, value, facts.where(fact, index), label)
+        for fact, attr, what, list_name in _ITEM_CODES:
+            yield _item_value(facts, index, item, fact, what, list_name, getattr(item, attr))
+
+
+def _unlisted_values(facts: PermitFacts, codelists: CodeLists) -> Iterator[CodedValue]:
+    """The values of :func:`permit_values` that are present and not in their list, in the
+    same order; the location and label of an item value are made only for those."""
+    yield from (value for value in _header_values(facts)
+                if value.value is not None and not codelists.contains(value.list_name, value.value))
+    contains = codelists.contains
+    for index, item in enumerate(facts.items):
+        for fact, attr, what, list_name in _ITEM_CODES:
+            value = getattr(item, attr)
+            if value is not None and not contains(list_name, value):
+                yield _item_value(facts, index, item, fact, what, list_name, value)
 
 
 def check_permit(facts: PermitFacts, codelists: CodeLists) -> list[Finding]:
@@ -101,7 +127,7 @@ def check_permit(facts: PermitFacts, codelists: CodeLists) -> list[Finding]:
             f"(export, re-export, import, other)",
             location=facts.where("type_code"),
         ))
-    return findings + check_values(permit_values(facts), codelists)
+    return findings + check_values(_unlisted_values(facts, codelists), codelists)
 
 
 def _located(node: etree._Element | etree._ElementUnicodeResult) -> tuple[str, str]:

@@ -105,12 +105,15 @@ class PermitCheck:
         return self.schema + self.codes + self.rules
 
 
-def check_permit(root: etree._Element, checking: Checking, *, replacement: bool = False, prefix: str = "") -> PermitCheck:
+def check_permit(root: etree._Element, checking: Checking, *, replacement: bool = False, prefix: str = "",
+                 facts: PermitFacts | None = None) -> PermitCheck:
     """Schema, code lists and rules of a permit, with locations in the message as received:
     ``prefix`` is the XPath of the element that holds the permit (an envelope's payload, a
     SOAP response) or ``""``. Fact locations are always put below it; schema locations
-    only when ``root`` is a detached copy (a verified signature's signed element)."""
-    facts = read_permit_facts(root, checking.schema_set)
+    only when ``root`` is a detached copy (a verified signature's signed element).
+    ``facts``, when the caller already read them from this very ``root``, are not read again."""
+    if facts is None:
+        facts = read_permit_facts(root, checking.schema_set)
     schema_part = schema_findings(root, checking, schema.DOCUMENT)
     if root.getparent() is None:
         schema_part = relocated(schema_part, prefix)

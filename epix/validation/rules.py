@@ -37,6 +37,8 @@ _CONVENTIONAL_NUMBER = re.compile(r"^\d{2}([A-Z]{2})")
 _EPITHET = r"(?!spp?(?: |$))[a-z]+(?:-[a-z]+)*"
 _SPECIES_NAME = re.compile(rf"^[A-Z][a-z]+(?: {_EPITHET}){{1,2}}$")
 _GENUS_SPP = re.compile(r"^[A-Z][a-z]+ spp\.$")
+#: Any character for which str.isspace() is true (the same set for str patterns).
+_WHITE_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -212,14 +214,15 @@ def doc_08_item_ids(facts: PermitFacts, ctx: RuleContext) -> list[Finding]:
     for index, item in enumerate(facts.items):
         if item.id is None:
             continue
-        where = _item_location(facts, "items.id", index)
-        if not item.id or any(ch.isspace() for ch in item.id):
+        if not item.id or _WHITE_SPACE.search(item.id):
             findings.append(_finding(
-                "DOC-08", f"The ID {item.id!r} of item {index + 1} is not a token: it must not be empty or contain white space", where,
+                "DOC-08", f"The ID {item.id!r} of item {index + 1} is not a token: it must not be empty or contain white space",
+                _item_location(facts, "items.id", index),
             ))
         elif item.id in seen:
             findings.append(_finding(
-                "DOC-08", f"The ID {item.id!r} of item {index + 1} is already used by item {seen[item.id] + 1}: item IDs must be unique", where,
+                "DOC-08", f"The ID {item.id!r} of item {index + 1} is already used by item {seen[item.id] + 1}: item IDs must be unique",
+                _item_location(facts, "items.id", index),
             ))
         else:
             seen[item.id] = index
