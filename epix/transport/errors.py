@@ -49,20 +49,26 @@ def _connect_sentence(error: httpx.ConnectError, where: str) -> str:
             f"check the CA file given for the partner's server certificate"
         )
     if isinstance(cause, ssl.SSLError) and "alert" in text.lower():
-        return f"{where} refused the TLS handshake ({cause.reason or text}); check the client certificate for mutual TLS"
+        return f"{where} refused the TLS handshake ({getattr(cause, 'reason', None) or text}); check the client certificate for mutual TLS"
     if isinstance(cause, ssl.SSLError):
-        return f"the TLS handshake with {where} failed ({cause.reason or text})"
+        return f"the TLS handshake with {where} failed ({getattr(cause, 'reason', None) or text})"
     if isinstance(cause, ConnectionRefusedError) or "refused" in text.lower():
         return f"nothing answers at {where} (connection refused); is the partner running on that port?"
     return f"could not connect to {where}: {text}"
 
 
 def _root_cause(error: BaseException) -> BaseException | None:
+    """The first SSL or OS error behind ``error``, else the deepest cause (a chain may loop)."""
+    seen = {id(error)}
     cause = error.__cause__ or error.__context__
-    while cause is not None and (cause.__cause__ or cause.__context__) is not None:
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
         if isinstance(cause, (ssl.SSLError, OSError)):
             return cause
-        cause = cause.__cause__ or cause.__context__
+        following = cause.__cause__ or cause.__context__
+        if following is None or id(following) in seen:
+            return cause
+        cause = following
     return cause
 
 
