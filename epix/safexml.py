@@ -8,6 +8,8 @@ profile, goes through :func:`parse`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from lxml import etree
 
 from epix.namespaces import PREFIXES
@@ -105,15 +107,15 @@ def pretty(data: bytes | etree._Element) -> str:
     return etree.tostring(data, pretty_print=True, encoding="unicode")
 
 
-def xpath_of(element: etree._Element) -> str:
-    """An absolute XPath to ``element`` with the harness's prefixes, e.g.
-    ``/rsm:CITESEPermit/rsm:HeaderExchangedDocument/ram:ID``."""
-    by_ns = {ns: prefix for prefix, ns in PREFIXES.items()}
+def xpath_of(element: etree._Element, prefixes: Mapping[str, str] = PREFIXES) -> str:
+    """An absolute XPath to ``element`` written with ``prefixes`` (the harness's by default),
+    e.g. ``/rsm:CITESEPermit/rsm:HeaderExchangedDocument/ram:ID``."""
+    by_ns = {ns: prefix for prefix, ns in prefixes.items()}
     steps = []
-    node = element
+    node: etree._Element | None = element
     while node is not None:
         q = etree.QName(node)
-        prefix = by_ns.get(q.namespace)
+        prefix = by_ns.get(q.namespace or "")
         name = f"{prefix}:{q.localname}" if prefix else q.localname
         parent = node.getparent()
         if parent is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -358,26 +359,4 @@ def _operation_of(element: etree._Element, ns: str, suffix: str, where: f.Locato
 
 
 def _locator(settings: SoapSettings) -> f.Locator:
-    by_ns = {ns: prefix for prefix, ns in settings.prefixes.items()}
-
-    def where(element: etree._Element) -> str:
-        steps = []
-        node: etree._Element | None = element
-        while node is not None:
-            steps.append(_step(node, by_ns))
-            node = node.getparent()
-        return "/" + "/".join(reversed(steps))
-
-    return where
-
-
-def _step(node: etree._Element, by_ns: dict[str, str]) -> str:
-    name = etree.QName(node)
-    prefix = by_ns.get(name.namespace or "")
-    step = f"{prefix}:{name.localname}" if prefix else name.localname
-    parent = node.getparent()
-    if parent is not None:
-        same = [c for c in parent if c.tag == node.tag]
-        if len(same) > 1:
-            step += f"[{same.index(node) + 1}]"
-    return step
+    return functools.partial(safexml.xpath_of, prefixes=settings.prefixes)

@@ -20,6 +20,7 @@ from xmlschema.validators.exceptions import XMLSchemaChildrenValidationError, XM
 
 from epix.findings import Finding
 from epix.namespaces import PREFIXES
+from epix.safexml import xpath_of
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class _Names:
     """Element names and XPaths written with one set of prefixes."""
 
     def __init__(self, prefixes: Mapping[str, str]):
+        self.prefixes = prefixes
         self.by_ns = {ns: prefix for prefix, ns in prefixes.items()}
 
     def name(self, node: etree._Element) -> str:
@@ -83,18 +85,7 @@ class _Names:
         return f"{prefix}:{q.localname}" if prefix else q.localname
 
     def xpath(self, node: etree._Element) -> str:
-        steps = []
-        current: etree._Element | None = node
-        while current is not None:
-            step = self.name(current)
-            parent = current.getparent()
-            if parent is not None:
-                same = [c for c in parent if c.tag == current.tag]
-                if len(same) > 1:
-                    step += f"[{same.index(current) + 1}]"
-            steps.append(step)
-            current = parent
-        return "/" + "/".join(reversed(steps))
+        return xpath_of(node, self.prefixes)
 
     def text(self, text: str) -> str:
         """``{urn:…envelope:1}From`` written as ``epx:From`` in a sentence."""
