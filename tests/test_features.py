@@ -11,7 +11,10 @@ from epix.report.catalogue import FEATURES, read_catalogue, spec_requirements
 from epix.report.labels import AREAS, REQUIREMENT
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT.parent / "shared" / "spec"
+#: The exchange contract, kept with the code so that a clone checks against the spec it implements.
+SPEC = ROOT / "docs" / "spec"
+#: Where the project's shared specification lives beside a checkout, when it does.
+SHARED_SPEC = ROOT.parent / "shared" / "spec"
 
 #: Requirements the suite does not check, and why. Everything else in the spec must be covered.
 NOT_RECEIVER_SIDE = {
@@ -34,8 +37,16 @@ def catalogue():
 def spec_ids() -> list[str]:
     files = [SPEC / "epix-pilot-profile.md", SPEC / "permit-document.md"]
     missing = [str(f) for f in files if not f.exists()]
-    assert not missing, f"the specification is not beside the repository: {missing}"
+    assert not missing, f"the specification is missing from the repository: {missing}"
     return spec_requirements(*files)
+
+
+@pytest.mark.skipif(not SHARED_SPEC.is_dir(), reason="no shared specification beside this checkout")
+@pytest.mark.parametrize("name", ["epix-pilot-profile.md", "permit-document.md"])
+def test_the_spec_in_the_repository_is_the_shared_one(name) -> None:
+    assert (SPEC / name).read_bytes() == (SHARED_SPEC / name).read_bytes(), (
+        f"docs/spec/{name} differs from {SHARED_SPEC / name}: copy the shared specification into docs/spec/"
+    )
 
 
 def test_the_spec_defines_the_requirements_we_expect(spec_ids) -> None:
