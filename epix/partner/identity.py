@@ -4,6 +4,7 @@ set-up without mutual TLS, by the ``EPIX-Party`` header."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from cryptography import x509
@@ -44,16 +45,27 @@ def identify(scope: dict, *, mtls: bool, header_trusted: bool = False) -> Identi
 
 def client_certificate(scope: dict) -> x509.Certificate | None:
     """The verified client certificate of the connection, from the ASGI ``tls`` extension."""
+    pem = _client_pem(scope)
+    return None if pem is None else x509.load_pem_x509_certificate(pem.encode("ascii"))
+
+
+def _client_pem(scope: dict) -> str | None:
     chain = ((scope.get("extensions") or {}).get("tls") or {}).get("client_cert_chain") or []
-    if not chain:
-        return None
-    return x509.load_pem_x509_certificate(chain[0].encode("ascii"))
+    return chain[0] if chain else None
 
 
 def _from_certificate(scope: dict) -> Identity:
-    certificate = client_certificate(scope)
-    if certificate is None:
+    pem = _client_pem(scope)
+    if pem is None:
         return Identity(None, "none", "the request came without a client certificate (mutual TLS is required)")
+    return _identity_of(pem)
+
+
+@lru_cache(maxsize=256)
+def _identity_of(pem: str) -> Identity:
+    """The identity a client certificate (PEM, verified by the TLS layer) establishes; kept
+    per certificate, since a kept-alive client sends the same one with every request."""
+    certificate = x509.load_pem_x509_certificate(pem.encode("ascii"))
     party = party_of_certificate(certificate)
     if party is None:
         return Identity(None, "none", f"the client certificate subject {certificate.subject.rfc4514_string()!r} "

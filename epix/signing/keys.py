@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Union
 
@@ -63,8 +64,9 @@ class SigningKey:
         """The party ID in the certificate's subject."""
         return party_of_certificate(self.certificate)
 
-    @property
+    @cached_property
     def subject(self) -> str:
+        """The certificate's subject as an RFC 4514 string (made once: every signature names it)."""
         return self.certificate.subject.rfc4514_string()
 
 
