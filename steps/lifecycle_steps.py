@@ -38,7 +38,7 @@ _STATES = {
 @given(parsers.re(r"(?P<which>a permit that the partner issued and .+)"))
 def a_partner_document(scene: Scene, which: str) -> None:
     state = _STATES[which]
-    scene.partner_document = scene.world.take_document(state, fresh=state == "issued" and scene.changes_state)
+    scene.partner_document = scene.world.take_document(state, fresh=scene.changes_state)
 
 
 @given("a permit number that the partner never issued")

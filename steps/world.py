@@ -38,6 +38,9 @@ SIMULATOR_CAPABILITIES = frozenset({
 UNSERVED_PARTY = "AT"
 #: Unused permits the simulated partner issues at start: enough for every scenario that uses one up.
 SIMULATOR_SEED = 24
+#: Cancelled, used-in-full and expired permits it issues (each): one for every scenario that
+#: changes such a document, and one shared by those that only look at it.
+SIMULATOR_SEED_EACH_STATE = 4
 #: Where a run may keep the simulator's test PKI between runs (the self-test sets it).
 PKI_CACHE_VARIABLE = "EPIX_SUITE_PKI"
 #: A client waits this much longer than the profile's deadlines, so that a late answer is
@@ -175,8 +178,11 @@ class World:
 
     # -- test documents -------------------------------------------------------------
     def take_document(self, state: str, *, fresh: bool) -> PartnerDocument:
-        """A test document in ``state``. A ``fresh`` one is handed out once per run (its scenario uses it
-        up); the others share one document per state that no scenario changes."""
+        """A test document in ``state``. A ``fresh`` one is handed out once per run (its scenario may
+        change it); the others share one document per state that no scenario changes.
+
+        A remote partner may name only one document in a state other than ``issued``: then
+        the scenarios share it. The simulated partner issues enough for each to have its own."""
         if not fresh and state in self._shared:
             return self._shared[state]
         for document in self.documents:
@@ -185,6 +191,9 @@ class World:
                 if not fresh:
                     self._shared[state] = document
                 return document
+        if self.profile.is_simulator:
+            raise LookupError(f"the simulated partner issued too few test documents in the state '{state}' for "
+                              f"the scenarios that change one (steps.world.SIMULATOR_SEED, SIMULATOR_SEED_EACH_STATE)")
         if state != "issued":
             reused = self._shared.get(state) or next((d for d in self.documents if d.state == state), None)
             if reused is not None:
@@ -238,6 +247,7 @@ def _simulated(profile: Profile) -> Iterator[World]:
         with running_partner(
             settings.party, pki_dir=pki.root, peers=tuple(peers), db_path=Path(folder) / "partner.db",
             faults=settings.faults, mtls=settings.mtls, ack_mode=settings.acknowledgements, seed=SIMULATOR_SEED,
+            seed_each_state=SIMULATOR_SEED_EACH_STATE,
             ack_deadline=profile.timeouts.acknowledgement, pull_deadline=profile.timeouts.answer,
         ) as running:
             world = _world_of_simulator(profile, running)

@@ -48,9 +48,44 @@ def test_status_names_the_party_profile_and_types(as_ch) -> None:
 
 
 def test_the_partner_seeds_documents_in_the_states_a_suite_needs(partner: RunningPartner) -> None:
-    states = [d.state for d in partner.documents()]
-    assert states.count("issued") == 3 and "cancelled" in states and "used" in states
-    assert len({d.token for d in partner.documents()}) == len(states)
+    documents = partner.documents()
+    now = clock.isoformat(clock.now())
+    expired = [d for d in documents if d.state == "issued" and d.valid_until < now]
+    replaced = [d for d in documents if d.state == "replaced"]
+    replacements = [d for d in documents if d.number in {r.replaced_by for r in replaced}]
+    unused = [d for d in documents if d.state == "issued" and d not in expired and d not in replacements]
+    assert len(unused) == 3 and len(expired) == 1 and len(replaced) == 1 and len(replacements) == 1
+    assert [d.state for d in documents].count("cancelled") == 1 and [d.state for d in documents].count("used") == 1
+    assert len({d.token for d in documents}) == len({d.number for d in documents}) == len(documents)
+
+
+def test_the_seeded_replaced_permit_answers_with_its_replacement(partner: RunningPartner, as_ch) -> None:
+    old = _own(partner, "replaced")
+    exchange = as_ch.permit(old.number)
+    assert exchange.status == 200 and exchange.header("EPIX-Document-State") == "replaced"
+    assert exchange.header("Link") == f'<{old.replaced_by}>; rel="latest-version"'
+    facts = validate(exchange.response_body).facts
+    assert (facts.number, facts.replaces) == (old.replaced_by, old.number)
+    assert validate(exchange.response_body).valid
+
+
+def test_the_seeded_expired_permit_is_valid_but_cannot_be_used(partner: RunningPartner, as_ch, pki: Pki) -> None:
+    sender = Sender(pki)
+    now = clock.isoformat(clock.now())
+    document = next(d for d in partner.documents() if d.state == "issued" and d.valid_until < now)
+    exchange = as_ch.permit(document.number)
+    assert exchange.status == 200 and exchange.header("EPIX-Document-State") == "issued"
+    assert validate(exchange.response_body).valid
+    item = document.items[0]
+    usage = sender.usage(document.number, [(item.id, 1, item.unit)])
+    assert_rejected(as_ch.deliver(sender.envelope(usage)), "EPX-306", 422)
+
+
+def test_the_partner_seeds_more_documents_in_each_state_when_asked(pki: Pki) -> None:
+    with start(pki, seed=2, seed_each_state=3) as partner:
+        states = [d.state for d in partner.documents()]
+    assert (states.count("cancelled"), states.count("used"), states.count("replaced")) == (3, 3, 1)
+    assert states.count("issued") == 2 + 3 + 1  # unused, expired, the replacement
 
 
 def test_an_own_permit_is_retrieved_signed_with_etag_and_state(partner: RunningPartner, as_ch, pki: Pki) -> None:

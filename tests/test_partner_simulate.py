@@ -71,7 +71,10 @@ def test_simulate_serves_logs_each_exchange_and_stops_cleanly(pki: Pki, tmp_path
         listing = "".join(lines)
         assert "mutual TLS: on" in listing and "acknowledgements: async" in listing
         seeded = json.loads(documents.read_text())
-        assert [d["state"] for d in seeded].count("issued") == 3 and all(d["token"] for d in seeded)
+        states = [d["state"] for d in seeded]
+        assert states.count("issued") == 3 + 2 and all(d["token"] for d in seeded)  # + the expired, the replacement
+        assert {"cancelled", "used", "replaced"} <= set(states)
+        assert next(d for d in seeded if d["state"] == "replaced")["replaced_by"]
         context = client_context(pki.party("FR").ca, pki.party("CH").tls_client, pki.party("CH").tls_client_key)
         sender = Sender(pki)
         with PartnerClient(base, ssl_context=context) as client:

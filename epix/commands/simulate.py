@@ -17,6 +17,7 @@ import signal
 import sys
 from pathlib import Path
 
+from epix import clock
 from epix.cli import UsageError
 from epix.messages.identifiers import is_party_id
 from epix.model import DOCUMENT_TYPES
@@ -56,7 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="break one requirement (repeatable); see --list-faults")
     parser.add_argument("--list-faults", action="store_true", help="list the faults and the requirement each breaks")
     parser.add_argument("--seed", type=int, default=3,
-                        help="own permits to issue at the first start, plus one cancelled and one used (default 3)")
+                        help="own permits to issue at the first start, plus one cancelled, one used in full, one "
+                             "expired, and one replaced with the permit that replaces it (default 3)")
     parser.add_argument("--document-types", default=None,
                         help=f"comma-separated document types it accepts (default all: {', '.join(DOCUMENT_TYPES)})")
     parser.add_argument("--documents-json", type=Path, default=None,
@@ -140,9 +142,15 @@ def _announce(endpoint: PartnerEndpoint, sock, documents_json: Path | None) -> N
     documents = endpoint.documents()
     if documents_json is not None:
         documents_json.write_text(json.dumps([d.as_dict() for d in documents], indent=2) + "\n")
+    now = clock.isoformat(clock.now())
     for document in documents:
         items = ", ".join(f"{i.id}={i.quantity} {i.unit or ''}".strip() for i in document.items)
-        print(f"  document {document.number} token {document.token} {document.document_type} {document.state} "
+        state = document.state
+        if document.replaced_by:
+            state += f" by {document.replaced_by}"
+        elif document.valid_until and document.valid_until < now:
+            state += f" (expired {document.valid_until[:10]})"
+        print(f"  document {document.number} token {document.token} {document.document_type} {state} "
               f"({items})", flush=True)
 
 

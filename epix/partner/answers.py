@@ -94,7 +94,7 @@ class Acknowledger:
     def answer(self, acknowledged: Acknowledged, *, summary: str = "") -> Answer:
         """The HTTP answer carrying ``acknowledged``."""
         if acknowledged.status == "Rejected" and self.faults.on("bare-rejections"):
-            text = "Rejected: " + _first_error_text(acknowledged.body)
+            text = "Rejected: " + _first_error(acknowledged.body)
             return Answer(acknowledged.http_status, text.encode(), {"Content-Type": "text/plain; charset=utf-8"}, summary)
         return Answer(acknowledged.http_status, acknowledged.body, {"Content-Type": XML}, summary)
 
@@ -127,7 +127,12 @@ class Acknowledger:
         return signed
 
 
-def _first_error_text(body: bytes) -> str:
+def _first_error(body: bytes) -> str:
+    """The first error of an Acknowledgement as a line of text: its code, then its text
+    (the ``bare-rejections`` fault leaves out the Acknowledgement, not what it says)."""
     root = parse(body, source="acknowledgement")
-    text = root.find(f"{qname(EPX, 'Error')}/{qname(EPX, 'Text')}")
-    return text.text if text is not None and text.text else "the message was refused"
+    error = root.find(qname(EPX, "Error"))
+    if error is None:
+        return "the message was refused"
+    code, text = error.findtext(qname(EPX, "Code")), error.findtext(qname(EPX, "Text"))
+    return " ".join(part for part in (code, text or "the message was refused") if part)

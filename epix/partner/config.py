@@ -26,7 +26,10 @@ class PartnerConfig:
     ``mtls`` off means the ``EPIX-Party`` header names the caller (ENV-02, test only);
     ``ack_mode`` ``async`` answers 202 ``Received`` and makes the final Acknowledgement
     available later (ACK-05); the deadlines are the profile's (binding A: 10 s, final
-    Acknowledgement: 60 s) and only change in the harness's own tests.
+    Acknowledgement: 60 s) and only change in the harness's own tests. At its first start
+    it issues ``seed`` unused permits and ``seed_each_state`` permits in each of the
+    states cancelled, used in full and expired, and one replaced permit with its
+    replacement (:meth:`epix.partner.issuing.Issuer.seed`).
     """
 
     party: str
@@ -37,6 +40,7 @@ class PartnerConfig:
     ack_mode: AckMode = "sync"
     faults: Faults = field(default_factory=Faults)
     seed: int = 3
+    seed_each_state: int = 1
     document_types: tuple[str, ...] = DOCUMENT_TYPES
     max_body: int = 16 * MiB
     replay_window_hours: float = 24.0

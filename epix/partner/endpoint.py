@@ -52,7 +52,8 @@ class PartnerEndpoint:
 
     def start(self) -> None:
         with self.store.write() as session:
-            self.issuer.seed(session, count=self.config.seed, peer=(self.config.peers or ("FR",))[0])
+            self.issuer.seed(session, count=self.config.seed, each=self.config.seed_each_state,
+                             peer=(self.config.peers or ("FR",))[0])
         with self.store.read() as session:
             unfinished = session.envelopes(status="Received")
             unposted = session.envelopes(reply_state="pending")

@@ -26,6 +26,9 @@ class Fault:
     sentence: str
     ignores: tuple[str, ...] = ()
     ignores_requirement: str | None = None
+    #: The partner waits past a deadline in every exchange the fault concerns: a run
+    #: against it takes longer (a test runner starts such runs first).
+    waits: bool = False
 
     def overlooks(self, finding: Finding) -> bool:
         """Whether the partner, with this fault, overlooks ``finding``."""
@@ -76,7 +79,7 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("accepted-with-error", "ACK-03", "puts an error of severity 'error' into Accepted Acknowledgements."),
     Fault("ack-unsigned", "ACK-04", "does not sign its Acknowledgements."),
     Fault("late-final-ack", "ACK-05",
-          "answers 202 Received and makes the final Acknowledgement available only after the deadline."),
+          "answers 202 Received and makes the final Acknowledgement available only after the deadline.", waits=True),
     Fault("rejection-with-200", "ACK-06", "answers Rejected Acknowledgements with HTTP 200."),
     Fault("no-repeat-detection", "ACK-07", "processes a repeated message ID with the same bytes as a new message."),
     Fault("different-bytes-accepted", "ACK-07",
@@ -127,7 +130,8 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("pull-bad-request-as-server-fault", "PULL-04",
           "answers malformed requests with a soap:Server fault EPX-500 instead of a Client fault EPX-101."),
     Fault("pull-serves-anyone", "PULL-05", "answers callers it does not serve instead of refusing them with EPX-105."),
-    Fault("slow-adapter", "PULL-06", "answers certificate requests only after the hub's wait for an adapter has passed."),
+    Fault("slow-adapter", "PULL-06", "answers certificate requests only after the hub's wait for an adapter has passed.",
+          waits=True),
     Fault("final-before-confirmation", "PULL-07",
           "returns the permit from GetFinalCitesCertificate before any confirmation instead of EPX-310."),
     Fault("confirmation-adds", "PULL-08", "adds confirmed quantities to the inspected ones instead of setting them."),

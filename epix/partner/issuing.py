@@ -7,10 +7,11 @@ Facts are read and written only through the schema set's field map and
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from epix import clock
@@ -44,11 +45,12 @@ class SeededDocument:
     state: str
     valid_until: str | None
     items: tuple[SeededItem, ...]
+    replaced_by: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
             "number": self.number, "token": self.token, "document_type": self.document_type, "state": self.state,
-            "valid_until": self.valid_until,
+            "valid_until": self.valid_until, "replaced_by": self.replaced_by,
             "items": [{"id": i.id, "quantity": str(i.quantity), "unit": i.unit, "inspected": str(i.inspected)}
                       for i in self.items],
         }
@@ -68,18 +70,34 @@ class Issuer:
         self.key = key
         self.schema_set = schema_set
 
-    def seed(self, session: Session, *, count: int, peer: str) -> None:
-        """Issue ``count`` unused permits (the four types in turn) and, when ``count`` > 0,
-        one cancelled and one used in full (profile section 12), unless already done."""
+    def seed(self, session: Session, *, count: int, peer: str, each: int = 1) -> None:
+        """Issue the partner's test documents (profile section 12), unless already done:
+        ``count`` unused permits (the four types in turn) and, when ``count`` > 0, ``each``
+        cancelled, ``each`` used in full and ``each`` expired permits (valid until a month
+        ago), and one permit that was later replaced, with the permit that replaces it
+        (LIF-01: the old number is ``replaced`` and answers with its successor)."""
         if session.own_documents() or count <= 0:
             return
         issued_at = clock.now() - timedelta(days=1)
-        states = ["issued"] * count + ["cancelled", "used"]
-        for index, state in enumerate(states, start=1):
-            number = f"{issued_at:%y}{self.country}{index:06d}"
-            facts = sample_permit(_KINDS[(index - 1) % len(_KINDS)], number=number, issuer=self.party,
-                                  partner=peer, issued_at=issued_at, items=2, security_stamp=new_token())
-            self._issue(session, facts, state)
+        numbers = (f"{issued_at:%y}{self.country}{index:06d}" for index in itertools.count(1))
+        for index in range(count):
+            self._issue(session, self._facts(_KINDS[index % len(_KINDS)], next(numbers), peer, issued_at), "issued")
+        for state in ("cancelled", "used"):
+            for index in range(each):
+                self._issue(session, self._facts(_KINDS[index % len(_KINDS)], next(numbers), peer, issued_at), state)
+        ended = issued_at - timedelta(days=30)
+        for _ in range(each):
+            self._issue(session, self._facts("export-permit", next(numbers), peer, ended - timedelta(days=90),
+                                             valid_until=ended), "issued")
+        old, new = next(numbers), next(numbers)
+        self._issue(session, self._facts("export-permit", old, peer, issued_at - timedelta(days=1)), "issued")
+        self._issue(session, self._facts("export-permit", new, peer, issued_at, replaces=old), "issued")
+        session.update_document(self.party, old, state="replaced", replaced_by=new)
+        session.record_event(self.party, old, "replaced", detail=new)
+
+    def _facts(self, kind: str, number: str, peer: str, issued_at: datetime, **overrides: object) -> PermitFacts:
+        return sample_permit(kind, number=number, issuer=self.party, partner=peer, issued_at=issued_at, items=2,
+                             security_stamp=new_token(), **overrides)
 
     def _issue(self, session: Session, facts: PermitFacts, state: str) -> None:
         xml = self.sign(build_permit(facts))
@@ -127,5 +145,5 @@ class Issuer:
             items = tuple(SeededItem(i.item_id, i.quantity, i.unit, i.inspected)
                           for i in session.items(record.issuer, record.number))
             documents.append(SeededDocument(record.number, record.token or "", record.document_type, record.state,
-                                            record.valid_until, items))
+                                            record.valid_until, items, record.replaced_by))
         return documents

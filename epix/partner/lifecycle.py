@@ -138,7 +138,7 @@ class Lifecycle:
                                                      f"deliver a changed document as a replacement (DocumentStatus "
                                                      f"'replaced', naming {number!r} in ReferenceReferencedDocument)")
             return
-        self._add_peer_document(session, sender, facts, xml, header.message_id)
+        self._add_peer_document(session, sender, number, facts, xml, header.message_id)
 
     def _replace(self, session: Session, sender: str, facts: PermitFacts, xml: bytes, header: EnvelopeHeader,
                  existing: DocumentRecord | None) -> None:
@@ -157,10 +157,10 @@ class Lifecycle:
             session.update_document(sender, replaced, state="replaced", replaced_by=number)
             session.record_event(sender, replaced, "replaced", message_id=header.message_id, detail=number)
         if existing is None:
-            self._add_peer_document(session, sender, facts, xml, header.message_id)
+            self._add_peer_document(session, sender, number, facts, xml, header.message_id)
 
-    def _add_peer_document(self, session: Session, sender: str, facts: PermitFacts, xml: bytes, message_id: str) -> None:
-        number = facts.number
+    def _add_peer_document(self, session: Session, sender: str, number: str, facts: PermitFacts, xml: bytes,
+                           message_id: str) -> None:
         session.add_document(DocumentRecord(sender, number, facts.document_type or "other-certificate", "issued",
                                             facts.security_stamp, _iso(facts.valid_until), False, None))
         session.add_version(sender, number, xml, message_id=message_id)
@@ -193,8 +193,15 @@ def _state_after_use(items: list[ItemRecord]) -> str:
 
 
 def _items_of(facts: PermitFacts) -> list[ItemRecord]:
-    return [ItemRecord(position, item.id or str(position + 1), item.quantity or Decimal(0), item.unit, Decimal(0))
-            for position, item in enumerate(facts.items)]
+    """The items of a permit to keep, one per item ID. IDs are unique in a valid permit
+    (DOC-08); a permit kept in spite of that (a fault overlooking DOC-08 or ERR-02) keeps
+    the first item of each ID rather than failing on the store's key."""
+    items: dict[str, ItemRecord] = {}
+    for position, item in enumerate(facts.items):
+        item_id = item.id or str(position + 1)
+        if item_id not in items:
+            items[item_id] = ItemRecord(position, item_id, item.quantity or Decimal(0), item.unit, Decimal(0))
+    return list(items.values())
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -102,6 +102,8 @@ class Puller:
             return self._confirm(request)
         with self.store.read() as session:
             document = self._document(session, request)
+            if request.op == "GetNonFinalCitesCertificate" and self.faults.on("pull-returns-other-permit"):
+                document = self._other_than(session, document)
             permit = self._permit(session, document, final=request.op == "GetFinalCitesCertificate")
         return self._response(request.op, permit=permit)
 
@@ -114,10 +116,13 @@ class Puller:
             raise Fault.client(Rejection("EPX-304", "PULL-03", f"No permit numbered {number!r} was issued here{where}"))
         if request.token != document.token and not self.faults.on("token-not-checked"):
             raise Fault.client(Rejection("EPX-309", "PULL-03", "The TokenId does not match the permit"))
-        if self.faults.on("pull-returns-other-permit"):
-            others = [d for d in session.own_documents() if d.number != number]
-            document = others[0] if others else document
         return document
+
+    @staticmethod
+    def _other_than(session: Session, document: DocumentRecord) -> DocumentRecord:
+        """The ``pull-returns-other-permit`` fault: another of the partner's own permits."""
+        others = [d for d in session.own_documents() if d.number != document.number]
+        return others[0] if others else document
 
     def _permit(self, session: Session, document: DocumentRecord, *, final: bool) -> etree._Element:
         versions = session.versions(document.issuer, document.number)

@@ -47,10 +47,15 @@ log = logging.getLogger("epix.partner")
 XML_MEDIA_TYPES = ("application/xml",)
 #: The body limit that the ``small-body-limit`` fault uses (ENV-04 asks for at least 10 MiB).
 SMALL_LIMIT = 1 * MiB
+#: How long after the deadline (ACK-05) the ``late-final-ack`` fault makes the final
+#: Acknowledgement available: late beyond doubt, yet soon enough not to slow a test run.
+LATE_MARGIN = 0.5
 #: Step 6 to 9 codes, in the order of section 9, as validation reports them.
 _LATER_STEPS = ("EPX-108", "EPX-200", "EPX-201", "EPX-202", "EPX-203", "EPX-204", "EPX-205", "EPX-206",
                 "EPX-300", "EPX-301", "EPX-302")
 _REPLACED_NUMBER = "rsm:HeaderExchangedDocument/ram:ReferenceReferencedDocument/ram:ID"
+#: The number of the permit a replacement replaces, in an envelope (compiled once).
+_REPLACED_IN_ENVELOPE = etree.XPath(f"epx:Payload/rsm:CITESEPermit/{_REPLACED_NUMBER}/text()", namespaces=PREFIXES)
 
 
 def check_media_type(content_type: str | None, config: PartnerConfig) -> Rejection | None:
@@ -211,7 +216,8 @@ class Receiver:
                 if stored is not None and self._repeat_counts(stored):
                     return self._repeat_answer(stored)
                 session.add_envelope(self._record(envelope, received))
-            delay = self.config.ack_deadline * 1.5 if self.faults.on("late-final-ack") else self.config.async_delay
+            late = self.config.ack_deadline + LATE_MARGIN
+            delay = late if self.faults.on("late-final-ack") else self.config.async_delay
             self._schedule(delay, header.sender, header.message_id)
             return self.acknowledger.answer(received, summary="Received")
         return self._process(envelope)
@@ -252,11 +258,18 @@ class Receiver:
                                              f"{', '.join(self.config.document_types)})", _header_path("DocumentType"))
 
     def _change_state(self, session: Session, envelope: _Envelope, *, force: bool = False) -> Rejection | None:
-        """Step 10 against the store; the change stays only when the transaction commits."""
+        """Step 10 against the store; the change stays only when the transaction commits.
+
+        ``force`` (the ``rejected-changes-state`` fault) applies a document that was
+        rejected: what cannot be read or kept of it is left out, never a failure."""
         try:
             self._apply(session, envelope, force=force)
         except Rejection as rejection:
             return rejection
+        except MessageError as error:
+            if not force:
+                raise
+            log.info("rejected document not applied either: %s", error.text)
         return None
 
     def _apply(self, session: Session, envelope: _Envelope, *, force: bool) -> None:
@@ -365,7 +378,7 @@ class Receiver:
         return self.config.peers or ()
 
     def _known_issuers(self, root: etree._Element) -> dict[str, str]:
-        replaced = root.xpath(f"epx:Payload/rsm:CITESEPermit/{_REPLACED_NUMBER}/text()", namespaces=PREFIXES)
+        replaced = _REPLACED_IN_ENVELOPE(root)
         if not replaced:
             return {}
         number = str(replaced[0]).strip()
