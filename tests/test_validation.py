@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from hostile_xml import BILLION_LAUGHS
+
 from epix.messages.acknowledgement import build_acknowledgement
 from epix.messages.cancellation import build_cancellation
 from epix.messages.envelope import build_envelope
@@ -377,27 +379,13 @@ def test_binding_a_fault():
 
 # ----- hostile XML ------------------------------------------------------------------
 
-_LAUGHS = b"""<?xml version="1.0"?>
-%s<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<lolz>&lol9;</lolz>"""
 #: A long comment pushes the DOCTYPE past what a quick look at the head would see.
 _PADDING = b"<!--" + b"p" * 8000 + b"-->\n"
 
 
 @pytest.mark.parametrize("padding", [b"", _PADDING], ids=["doctype-first", "doctype-after-8kB"])
 def test_billion_laughs_is_refused_without_expansion(padding):
-    data = _LAUGHS % padding
+    data = BILLION_LAUGHS.replace(b"?>\n", b"?>\n" + padding, 1)
     tracemalloc.start()
     started = time.perf_counter()
     report = validate(data)
