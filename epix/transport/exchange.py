@@ -63,16 +63,22 @@ class Exchange:
         Secret headers are masked; XML bodies are pretty-printed; bodies longer than
         ``limit`` bytes are cut with a note.
         """
-        lines = [f"{self.method} {self.url}"]
-        lines += _headers(self.request_headers)
-        lines += ["", _body(self.request_body, limit), ""]
+        response = self.response_text(limit=limit)
         if self.status is None:
-            lines.append(f"-- no response: {self.error or 'unknown reason'}")
-        else:
-            lines.append(f"HTTP {self.status}  ({self.elapsed * 1000:.0f} ms)")
-            lines += _headers(self.response_headers)
-            lines += ["", _body(self.response_body, limit)]
-        return "\n".join(lines).rstrip() + "\n"
+            response = f"-- {response}"
+        return f"{self.request_text(limit=limit)}\n\n{response}".rstrip() + "\n"
+
+    def request_text(self, *, limit: int = 200_000) -> str:
+        """The request line, its headers (secrets masked) and its body."""
+        return "\n".join([f"{self.method} {self.url}", *_headers(self.request_headers), "",
+                          _body(self.request_body, limit)])
+
+    def response_text(self, *, limit: int = 200_000) -> str:
+        """The status with the time taken, the headers (secrets masked) and the body; or why none came."""
+        if self.status is None:
+            return f"no response: {self.error or 'unknown reason'}"
+        return "\n".join([f"HTTP {self.status}  ({self.elapsed * 1000:.0f} ms)", *_headers(self.response_headers), "",
+                          _body(self.response_body, limit)])
 
 
 def _headers(headers: dict[str, str]) -> list[str]:
