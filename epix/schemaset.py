@@ -20,7 +20,6 @@ import functools
 import io
 import os
 import threading
-import tomllib
 import urllib.request
 import urllib.response
 from collections.abc import Mapping
@@ -35,6 +34,7 @@ from lxml import etree
 
 from epix.messages.fieldmap import FieldMap, FieldMapError
 from epix.safexml import XmlRefused, parse
+from epix.tomlfile import display_path, read_toml
 
 #: The schema set that ships: the CITES ePermit v2 message of the EPIX pilot.
 DEFAULT_SCHEMA_SET = Path(__file__).resolve().parent.parent / "schemas" / "v2.schemaset.toml"
@@ -78,13 +78,7 @@ class SchemaSet:
     def load(cls, path: str | Path) -> SchemaSet:
         """Read a schema set TOML; raises :class:`SchemaSetError` naming the file and field."""
         path = Path(path)
-        shown = display_path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise SchemaSetError(f"{shown}: cannot read the schema set: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise SchemaSetError(f"{shown}: not valid TOML: {exc}") from None
+        data, shown = read_toml(path, "the schema set", SchemaSetError)
         return _from_dict(data, path, shown)
 
     @property
@@ -177,14 +171,6 @@ def read_schema(path: str | Path, substitutions: Mapping[str, str] | None = None
     read as the ``xs:include`` it has become. Without substitutions, the file as it is.
     """
     return _source(Path(path), tuple(sorted((substitutions or {}).items()))).decode("utf-8")
-
-
-def display_path(path: Path) -> str:
-    """``path`` relative to the working directory where it lies below it, for messages."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def _key(path: str | Path, confine_to: str | Path, substitutions: Mapping[str, str] | None) -> _Key:

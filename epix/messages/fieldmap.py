@@ -18,7 +18,6 @@ compiled XPath.
 from __future__ import annotations
 
 import re
-import tomllib
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -31,6 +30,7 @@ from lxml import etree
 
 from epix.messages.childpaths import ChildPath, PathSet, parse_path
 from epix.model import ItemFacts, PermitFacts
+from epix.tomlfile import read_toml
 
 
 class FieldMapError(ValueError):
@@ -236,13 +236,7 @@ class FieldMap:
     def load(cls, path: str | Path) -> FieldMap:
         """Read a field map TOML file; raises :class:`FieldMapError` naming the file and field."""
         path = Path(path)
-        shown = _shown(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise FieldMapError(f"{shown}: cannot read the field map: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise FieldMapError(f"{shown}: not valid TOML: {exc}") from None
+        data, shown = read_toml(path, "the field map", FieldMapError)
         return cls.from_dict(data, source=shown)
 
     @classmethod
@@ -434,10 +428,3 @@ def _only_keys(table: Mapping[str, Any], allowed: set[str], source: str, prefix:
         raise FieldMapError(f"{source}: field '{prefix}{unknown[0]}' is not known here; "
                             f"expected {', '.join(prefix + a for a in sorted(allowed))}")
 
-
-def _shown(path: Path) -> str:
-    """``path`` relative to the working directory where it lies below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
