@@ -4,6 +4,7 @@ configuration, the ASGI app without a server, and POST /acknowledgements."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import threading
 import time
 import uuid
@@ -90,6 +91,20 @@ def test_concurrent_writers_are_serialised(tmp_path: Path) -> None:
         thread.join()
     with store.read() as session:
         assert session.items("CH", "N")[0].inspected == 160
+    store.close()
+
+
+def test_a_writer_holds_a_lock_that_other_processes_see(tmp_path: Path) -> None:
+    """``epix simulate --workers`` runs several processes on one database: a write
+    transaction holds an exclusive ``flock`` on the file beside it, which a writer of
+    another process (another open file) waits for."""
+    store = Store(tmp_path / "p.db")
+    with open(tmp_path / "p.db.writer", "rb") as other:
+        with store.write():
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free once the transaction ended
+        fcntl.flock(other, fcntl.LOCK_UN)
     store.close()
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -108,3 +111,79 @@ def test_a_missing_pki_is_made(tmp_path: Path) -> None:
     _stop(process)
     assert "making a test PKI for CH, FR" in "".join(lines)
     assert Pki.load(tmp_path / "pki").parties == ("CH", "FR")
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (read from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _workers(process: subprocess.Popen) -> set[int]:
+    """The worker processes of ``epix simulate`` (not multiprocessing's resource tracker)."""
+    return {pid for pid in _children(process.pid) if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+
+
+@pytest.mark.slow
+def test_workers_share_the_port_and_the_database(pki: Pki, tmp_path: Path) -> None:
+    process, lines, base = _started(["--pki", str(pki.root), "--db", str(tmp_path / "fr.db"), "--workers", "2"])
+    sender = Sender(pki)
+    context = client_context(pki.party("FR").ca, pki.party("CH").tls_client, pki.party("CH").tls_client_key)
+    envelopes = [sender.envelope(sender.permit()) for _ in range(24)]
+
+    def deliver_each_on_a_new_connection(batch: list[bytes]) -> list[tuple[int, bytes]]:
+        answers = []
+        for envelope in batch:
+            with PartnerClient(base, ssl_context=context) as client:
+                exchange = client.deliver(envelope)
+                answers.append((exchange.status, exchange.response_body))
+        return answers
+
+    try:
+        assert "2 worker processes share the port and the database" in "".join(lines)
+        workers = _workers(process)
+        assert len(workers) == 2
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            first = [a for part in pool.map(deliver_each_on_a_new_connection, [envelopes[i::8] for i in range(8)])
+                     for a in part]
+            again = [a for part in pool.map(deliver_each_on_a_new_connection, [envelopes[i::8] for i in range(8)])
+                     for a in part]
+        assert [status for status, _ in first] == [200] * len(envelopes)
+        assert again == first  # a repeat gets the same Acknowledgement, whichever worker stored it
+    finally:
+        rest = _stop(process)
+    served = re.findall(r"\[(worker \d)\] POST /epix/v1/envelopes from CH -> 200 (Accepted|repeat: Accepted)", rest)
+    assert len(served) == 2 * len(envelopes) and {worker for worker, _ in served} == {"worker 1", "worker 2"}
+    assert [answer for _, answer in served].count("repeat: Accepted") == len(envelopes)
+    assert not any(_alive(pid) for pid in workers)
+    with sqlite3.connect(tmp_path / "fr.db") as db:
+        assert db.execute("SELECT count(*) FROM envelopes").fetchone()[0] == len(envelopes)
+
+
+@pytest.mark.slow
+def test_when_a_worker_dies_the_others_are_stopped(pki: Pki, tmp_path: Path) -> None:
+    process, _, base = _started(["--pki", str(pki.root), "--db", str(tmp_path / "fr.db"), "--workers", "2"])
+    try:
+        workers = _workers(process)
+        os.kill(min(workers), signal.SIGKILL)
+        rest, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 1
+    assert re.search(r"epix simulate: worker \d stopped while serving \(exit code -9\)", rest)
+    assert not any(_alive(pid) for pid in workers)

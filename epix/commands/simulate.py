@@ -3,17 +3,14 @@
     epix simulate --party FR --port 8443 --pki pki/ --db fr.db --ack async --fault ack-unsigned
 
 It logs one line per exchange and stops cleanly on Ctrl-C (SIGINT) or SIGTERM; the
-database keeps every acknowledged envelope for the next start.
+database keeps every acknowledged envelope for the next start. ``--workers N`` serves
+from N processes that share the port and the database (:mod:`epix.partner.workers`).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import json
-import logging
-import signal
 import sys
 from pathlib import Path
 
@@ -21,17 +18,16 @@ from epix import clock
 from epix.cli import UsageError
 from epix.messages.identifiers import is_party_id
 from epix.model import DOCUMENT_TYPES
-from epix.partner.app import create_app
+from epix.partner.app import create_app, log_exchanges
 from epix.partner.config import BASE_PATH, SOAP_PATH, PartnerConfig
 from epix.partner.endpoint import PartnerEndpoint
 from epix.partner.faults import Faults, UnknownFault, listing
 from epix.partner.running import partner_ssl_context
-from epix.partner.server import LOOPBACK, ServerError, bind, serve
+from epix.partner.server import LOOPBACK, ServerError, bind, run_loop, serve_until_signalled
 from epix.partner.store import StoreError
+from epix.partner.workers import WorkerFailed, run_workers
 from epix.pki import Pki, PkiError, init_pki
 from epix.transport import TlsSetupError
-
-log = logging.getLogger("epix.partner")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "expired, and one replaced with the permit that replaces it (default 3)")
     parser.add_argument("--document-types", default=None,
                         help=f"comma-separated document types it accepts (default all: {', '.join(DOCUMENT_TYPES)})")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes serving the partner, sharing its port and database (default 1; more "
+                             "use more cores under load)")
     parser.add_argument("--documents-json", type=Path, default=None,
                         help="write the partner's own documents (number, token, state, items) to this file")
     parser.set_defaults(func=run)
@@ -70,26 +69,37 @@ def run(args: argparse.Namespace) -> int:
     if args.list_faults:
         print(listing())
         return 0
+    if args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: at least one worker is needed")
     config = _config(args)
-    _logging()
+    log_exchanges(sys.stdout)
     try:
         endpoint = PartnerEndpoint(config)
     except (PkiError, StoreError, KeyError) as exc:
         raise UsageError(str(exc).strip('"')) from None
     try:
-        endpoint.start()
+        endpoint.seed()
         sock = bind(args.host, args.port)
         context = partner_ssl_context(endpoint)
     except (ServerError, TlsSetupError) as exc:
         endpoint.stop()
         raise UsageError(str(exc)) from None
+    announce = lambda: _announce(endpoint, sock, args.documents_json, args.workers)  # noqa: E731
+    code = 0
     try:
-        asyncio.run(_serve(endpoint, sock, context, lambda: _announce(endpoint, sock, args.documents_json)))
+        if args.workers == 1:
+            endpoint.resume()
+            run_loop(serve_until_signalled(create_app(endpoint), sock, context, on_ready=announce))
+        else:
+            run_workers(config, sock, args.workers, on_ready=announce)
+    except WorkerFailed as exc:
+        print(f"epix simulate: {exc}; the other workers were stopped", file=sys.stderr, flush=True)
+        code = 1
     finally:
         sock.close()
         endpoint.stop()
     print("epix simulate: stopped", file=sys.stderr, flush=True)
-    return 0
+    return code
 
 
 def _config(args: argparse.Namespace) -> PartnerConfig:
@@ -122,15 +132,7 @@ def _pki(directory: Path, party: str, peers: tuple[str, ...] | None) -> Pki:
         raise UsageError(str(exc)) from None
 
 
-def _logging() -> None:
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%S"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
-
-
-def _announce(endpoint: PartnerEndpoint, sock, documents_json: Path | None) -> None:  # noqa: ANN001
+def _announce(endpoint: PartnerEndpoint, sock, documents_json: Path | None, workers: int) -> None:  # noqa: ANN001
     config = endpoint.config
     host, port = sock.getsockname()[:2]
     base = f"https://{host}:{port}{BASE_PATH}"
@@ -138,6 +140,8 @@ def _announce(endpoint: PartnerEndpoint, sock, documents_json: Path | None) -> N
     print(f"epix simulate: {config.party} listening on {base} (binding A: {base}{SOAP_PATH})", flush=True)
     print(f"  mutual TLS: {'on' if config.mtls else 'off (EPIX-Party header)'}; acknowledgements: {config.ack_mode}; "
           f"serves: {', '.join(config.peers or ()) or 'nobody'}; faults: {faults}", flush=True)
+    if workers > 1:
+        print(f"  {workers} worker processes share the port and the database", flush=True)
     print(f"  server CA: {endpoint.pki.party(config.party).ca}; database: {config.db_path}", flush=True)
     documents = endpoint.documents()
     if documents_json is not None:
@@ -154,11 +158,3 @@ def _announce(endpoint: PartnerEndpoint, sock, documents_json: Path | None) -> N
               f"({items})", flush=True)
 
 
-async def _serve(endpoint: PartnerEndpoint, sock, context, announce) -> None:  # noqa: ANN001
-    """Serve until SIGINT or SIGTERM; ``announce`` runs once the server listens and the signals are handled."""
-    shutdown = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for name in ("SIGINT", "SIGTERM"):
-        with contextlib.suppress(NotImplementedError, AttributeError):
-            loop.add_signal_handler(getattr(signal, name), shutdown.set)
-    await serve(create_app(endpoint), sock, context, shutdown, on_ready=announce)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TextIO
 
 from starlette.applications import Starlette
 import anyio.to_thread
@@ -31,6 +32,17 @@ _DRAIN_LIMIT = 64 * 1024 * 1024
 #: How many requests are checked at once. The checks are CPU-bound Python: more threads
 #: than cores only make them wait for each other (and for the interpreter lock).
 WORKERS = 4
+
+
+def log_exchanges(stream: TextIO, *, tag: str | None = None) -> None:
+    """Write the partner's log, one line per exchange, to ``stream`` (``tag`` names the
+    worker process when there are several)."""
+    handler = logging.StreamHandler(stream)
+    prefix = f"[{tag}] " if tag else ""
+    handler.setFormatter(logging.Formatter(f"%(asctime)s {prefix}%(message)s", "%Y-%m-%dT%H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
 
 
 def create_app(endpoint: PartnerEndpoint) -> Starlette:

@@ -51,9 +51,17 @@ class PartnerEndpoint:
         self.replies = ReplyPoster(self.config, self.store, self.pki, self.background)
 
     def start(self) -> None:
+        self.seed()
+        self.resume()
+
+    def seed(self) -> None:
+        """Issue the partner's own documents, unless the store has them already."""
         with self.store.write() as session:
             self.issuer.seed(session, count=self.config.seed, each=self.config.seed_each_state,
                              peer=(self.config.peers or ("FR",))[0])
+
+    def resume(self) -> None:
+        """Take up what a previous run left unfinished: final Acknowledgements and ReplyTo posts."""
         with self.store.read() as session:
             unfinished = session.envelopes(status="Received")
             unposted = session.envelopes(reply_state="pending")

@@ -10,12 +10,14 @@ holds the verified client certificate as PEM (empty without mutual TLS).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import socket
 import ssl
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from cryptography import x509
 from hypercorn.app_wrappers import ASGIWrapper
@@ -23,7 +25,13 @@ from hypercorn.asyncio.tcp_server import TCPServer
 from hypercorn.asyncio.worker_context import WorkerContext
 from hypercorn.config import Config
 
+try:
+    import uvloop
+except ImportError:  # not on Windows: asyncio's own loop
+    uvloop = None
+
 log = logging.getLogger("epix.partner.server")
+T = TypeVar("T")
 
 LOOPBACK = "127.0.0.1"
 #: How long a connection may send nothing while a request is open, and how long an idle
@@ -130,6 +138,26 @@ async def serve(
         await _drain(connections)
 
 
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` on a new event loop: uvloop's where it is installed (its TLS and
+    socket handling take about a millisecond less per exchange than asyncio's), else asyncio's."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop if uvloop else None) as runner:
+        return runner.run(main)
+
+
+async def serve_until_signalled(app: Callable, sock: socket.socket, ssl_context: ssl.SSLContext | None, *,
+                                signals: tuple[str, ...] = ("SIGINT", "SIGTERM"),
+                                on_ready: Callable[[], None] | None = None) -> None:
+    """:func:`serve` until one of ``signals`` arrives; ``on_ready`` runs once the server
+    listens and the signals are handled."""
+    shutdown = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for name in signals:
+        with contextlib.suppress(NotImplementedError, AttributeError):
+            loop.add_signal_handler(getattr(signal, name), shutdown.set)
+    await serve(app, sock, ssl_context, shutdown, on_ready=on_ready)
+
+
 async def _drain(connections: set[asyncio.Task]) -> None:
     if connections:
         _, pending = await asyncio.wait(set(connections), timeout=GRACEFUL_TIMEOUT)
@@ -175,7 +203,7 @@ class BackgroundServer:
 
     def _run(self) -> None:
         try:
-            asyncio.run(self._main())
+            run_loop(self._main())
         except BaseException as exc:  # reported to start(); the thread must not die silently
             self._error = exc
             log.exception("the partner server stopped with an error")

@@ -21,6 +21,11 @@ from pathlib import Path
 
 from epix import clock
 
+try:
+    import fcntl
+except ImportError:  # not on Windows: writers of other processes then wait in SQLite's busy handler
+    fcntl = None
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS envelopes (
     sender TEXT NOT NULL,
@@ -299,6 +304,39 @@ def _document(row: sqlite3.Row) -> DocumentRecord:
     return DocumentRecord(**values)
 
 
+class WriterLock:
+    """One writer at a time, across the threads of this process and the processes that
+    share the database (``epix simulate --workers``): a thread lock, then an exclusive
+    ``flock`` on a file beside the database. A waiting writer wakes as soon as the lock
+    is free. Where ``flock`` does not exist, only the thread lock is taken."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._threads = threading.Lock()
+        self._file = open(path, "a+b") if fcntl is not None else None  # noqa: SIM115 (held open)
+
+    def __enter__(self) -> None:
+        self._threads.acquire()
+        if self._file is not None:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX)
+            except BaseException:
+                self._threads.release()
+                raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._file is not None:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
 class Store:
     """The SQLite file; one connection per thread, WAL, writes serialised by ``BEGIN IMMEDIATE``."""
 
@@ -307,19 +345,19 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._writer = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = WriterLock(self.path.with_name(self.path.name + ".writer"))
             self._connection()  # makes the schema
-        except sqlite3.Error as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot open the partner's database ({exc})") from None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed when the block ends, rolled back on an exception.
 
-        Writers of this process queue on a lock (SQLite's own busy wait sleeps in steps of
-        up to 100 ms); ``BEGIN IMMEDIATE`` still guards against other processes."""
+        Writers queue on :class:`WriterLock` (SQLite's own busy wait sleeps in steps of up
+        to 100 ms); ``BEGIN IMMEDIATE`` still guards against a process that does not take it."""
         db = self._connection()
         with self._writer:
             db.execute("BEGIN IMMEDIATE")
@@ -347,6 +385,7 @@ class Store:
                     db.close()
             self._connections.clear()
         self._local = threading.local()
+        self._writer.close()
 
     def _connection(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
