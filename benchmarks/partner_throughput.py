@@ -237,16 +237,19 @@ def main() -> None:
           "| p95 latency | rejected |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
-        setup = row["setup"] if row["setup"] == "in process" else (
-            "1 process" if row["setup"] == 1 else f"{row['setup']} worker processes")
-        print(f"| {setup} | {row['clients']} | {row['count']} | {row['rate']:.1f} | {row['bare']:.0f} "
+        print(f"| {_setup(row['setup'])} | {row['clients']} | {row['count']} | {row['rate']:.1f} | {row['bare']:.0f} "
               f"| {row['rate'] / row['bare']:.0%} | {row['p50'] * 1000:.0f} ms | {row['p95'] * 1000:.0f} ms "
               f"| {row['rejected']} |")
     below = [row for row in rows if row["rate"] < row["bare"] / 3]
     print("\nTarget, accepted deliveries at least a third of bare sign+verify: "
           + ("met in every row." if not below else
-             "not met with " + ", ".join(f"{r['clients']} client(s) ({r['setup']})" for r in below) + "."))
+             "not met with " + "; ".join(f"{r['clients']} client(s), {_setup(r['setup'])}" for r in below) + "."))
 
+
+def _setup(setup: int | str) -> str:
+    if setup == 1:
+        return "1 process"
+    return setup if isinstance(setup, str) else f"{setup} worker processes"
 
 if __name__ == "__main__":
     main()
