@@ -187,3 +187,15 @@ def test_when_a_worker_dies_the_others_are_stopped(pki: Pki, tmp_path: Path) -> 
     assert process.returncode == 1
     assert re.search(r"epix simulate: worker \d stopped while serving \(exit code -9\)", rest)
     assert not any(_alive(pid) for pid in workers)
+
+
+@pytest.mark.slow
+def test_workers_stop_when_the_parent_is_killed(pki: Pki, tmp_path: Path) -> None:
+    process, _, _ = _started(["--pki", str(pki.root), "--db", str(tmp_path / "fr.db"), "--workers", "2"])
+    workers = _workers(process)
+    process.kill()
+    process.communicate(timeout=10)
+    deadline = time.monotonic() + 20
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)

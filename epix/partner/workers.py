@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
 import socket
 import sys
@@ -89,7 +90,7 @@ def _wait_until_stopped(workers: list, stopping: threading.Event) -> None:  # no
 def _check_alive(workers: list, stopping: threading.Event, when: str) -> None:  # noqa: ANN001 (Process)
     for worker in workers:
         if worker.exitcode is not None and not stopping.is_set():
-            raise WorkerFailed(f"{worker.name} stopped {when} (exit code {worker.exitcode}); its error is above")
+            raise WorkerFailed(f"{worker.name} stopped {when} (exit code {worker.exitcode})")
 
 
 def _stop(workers: list) -> None:  # noqa: ANN001 (Process)
@@ -108,8 +109,10 @@ def _stop(workers: list) -> None:  # noqa: ANN001 (Process)
 
 
 def _work(config: PartnerConfig, sock: socket.socket, index: int, ready) -> None:  # noqa: ANN001 (Event)
-    """One worker process: the parent stops it with SIGTERM (Ctrl-C is the parent's)."""
+    """One worker process: the parent stops it with SIGTERM (Ctrl-C is the parent's); it
+    stops by itself when the parent is gone (killed, say), rather than serve on alone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_stop_with_parent, name="epix-partner-parent-watch", daemon=True).start()
     log_exchanges(sys.stdout, tag=f"worker {index + 1}")
     endpoint = PartnerEndpoint(config)
     try:
@@ -121,3 +124,8 @@ def _work(config: PartnerConfig, sock: socket.socket, index: int, ready) -> None
     finally:
         endpoint.stop()
         sock.close()
+
+
+def _stop_with_parent() -> None:
+    multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
+    os.kill(os.getpid(), signal.SIGTERM)
