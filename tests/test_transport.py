@@ -171,3 +171,34 @@ def test_tls_material_that_cannot_be_loaded_is_named(tmp_path) -> None:  # noqa:
         client_context(tmp_path / "missing.pem")
     with pytest.raises(TlsSetupError, match="at least one CA"):
         server_context(tmp_path / "a.pem", tmp_path / "a.key", client_ca_files=[])
+
+
+def _acknowledgement(status: str, *, error_text: str | None = None) -> bytes:
+    from epix import clock
+    from epix.messages.acknowledgement import build_acknowledgement
+    from epix.model import Acknowledgement
+    from epix.safexml import to_bytes
+
+    errors = [AckError("EPX-303", error_text)] if error_text else []
+    ack = Acknowledgement("8f0c5a4e-1b2d-4c3e-9f10-2a3b4c5d6e7f", "1d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "FR", "CH",
+                          status, clock.now(), errors)
+    return to_bytes(build_acknowledgement(ack))
+
+
+@pytest.mark.parametrize("final", [
+    _acknowledgement("Accepted", error_text="Received"),  # the word in a text is not the status
+    b"Received",  # not XML: final, the caller's checks say what is wrong
+])
+def test_waiting_for_the_final_acknowledgement_reads_its_status(final: bytes) -> None:
+    answers = [_acknowledgement("Received"), final]
+    calls = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return httpx.Response(200, content=answers[min(len(calls), len(answers)) - 1])
+
+    with PartnerClient("https://fr.example/epix/v1", transport=httpx.MockTransport(answer)) as client:
+        exchange = client.wait_for_final_acknowledgement("1d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d", deadline=2,
+                                                         interval=0.01)
+    assert exchange.response_body == final
+    assert len(calls) == 2

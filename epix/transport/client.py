@@ -19,6 +19,8 @@ import httpx
 
 from epix.messages import soap
 from epix.model import Position
+from epix.namespaces import EPX, qname
+from epix.safexml import XmlRefused
 from epix.transport.errors import PartnerUnreachable, explain
 from epix.transport.exchange import Exchange
 
@@ -148,7 +150,7 @@ class PartnerClient(_HttpEndpoint):
         give_up = time.monotonic() + deadline
         while True:
             exchange = self.acknowledgement(message_id)
-            if exchange.status != 200 or b">Received<" not in exchange.response_body:
+            if exchange.status != 200 or not _received(exchange):
                 return exchange
             if time.monotonic() + interval > give_up:
                 return exchange
@@ -214,3 +216,13 @@ class SoapClient(_HttpEndpoint):
 
     def _operation(self, op: str, **parameters) -> Exchange:
         return self.call(op, soap.build_request(op, self.settings, **parameters))
+
+
+def _received(exchange: Exchange) -> bool:
+    """Whether ``exchange`` answered with an Acknowledgement of status ``Received``; any
+    other body is final, and the caller's checks say what is wrong with it."""
+    try:
+        root = exchange.xml()
+    except XmlRefused:
+        return False
+    return root.tag == qname(EPX, "Acknowledgement") and (root.findtext(qname(EPX, "Status")) or "").strip() == "Received"
