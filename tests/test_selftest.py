@@ -40,6 +40,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from epix.commands.run import UNUSED_PLUGINS  # noqa: E402
 from epix.partner.faults import CATALOGUE, Fault  # noqa: E402
 from epix.report.outcomes import BROKEN, FAILED, NOT_CLAIMED, PASSED, RunOutcome  # noqa: E402
 
@@ -51,9 +52,6 @@ ACKNOWLEDGEMENT_SECONDS = 1
 #: Worker processes, one per core of the machines it runs on.
 PARALLEL = 2
 RUN_TIMEOUT = 900
-#: Plugins of the environment that the suite does not use, left out of its runs (the
-#: hypothesis plugin alone imports hypothesis, ~2 s, at the end of a session).
-UNUSED_PLUGINS = ("hypothesispytest", "benchmark", "respx")
 _LOG_TAIL = 3000
 
 

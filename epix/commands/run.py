@@ -105,6 +105,11 @@ def _check_tags(tags: str | None) -> None:
         raise UsageError(str(error)) from None
 
 
+#: Plugins of the environment that the suite does not use, left out of its runs (the
+#: hypothesis plugin alone imports hypothesis, about 2 s, at the end of a session).
+UNUSED_PLUGINS = ("hypothesispytest", "benchmark", "respx")
+
+
 def _check_suite() -> None:
     if not SUITE_MODULE.exists():
         raise UsageError(f"the suite is not beside this installation ({SUITE_MODULE} is missing); "
@@ -119,6 +124,7 @@ def _pytest(args: argparse.Namespace, paths: RunPaths) -> int:
         "--profile", str(args.profile.resolve()), "--alluredir", str(paths.results), "--clean-alluredir",
         "--junitxml", str(paths.junit), "--epix-outcome", str(paths.outcome), "--epix-progress",
         "-p", "no:terminal", "-p", "no:cacheprovider", "-W", "ignore::DeprecationWarning",
+        *(option for plugin in UNUSED_PLUGINS for option in ("-p", f"no:{plugin}")),
     ]
     if args.tags:
         arguments.append(f"--tags={args.tags}")
