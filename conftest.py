@@ -13,6 +13,7 @@ profile stops the run with one sentence per mistake), scenarios are selected by
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,18 @@ def pytest_bdd_apply_tag(tag: str, function):  # noqa: ANN001, ANN201
     """Gherkin tags become one ``epix_tag`` mark each; their meaning is read at collection."""
     pytest.mark.epix_tag(tag)(function)
     return True
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_bdd_before_step_call(request: pytest.FixtureRequest, step_func_args: dict) -> Iterator[None]:
+    """Allure lists a step's arguments as the step's parameters: let it see the step's own
+    (the document, the error code …), not the fixtures the step uses (the scene, whose
+    exchanges would be written out in full into every step of the report)."""
+    fixtures = {name: step_func_args.pop(name) for name in list(step_func_args) if name in request.fixturenames}
+    try:
+        return (yield)
+    finally:
+        step_func_args.update(fixtures)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

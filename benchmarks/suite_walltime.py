@@ -4,7 +4,8 @@ of the same HTTP exchanges made by a bare httpx loop, in the same run.
     python benchmarks/suite_walltime.py
 
 1. Runs the suite (``pytest --profile fixtures/profiles/simulator.toml``, in process, with
-   the Allure and junit output `epix run` writes) and records every request it makes.
+   the Allure and junit output and the plugins `epix run` uses) and records every request
+   it makes.
 2. Starts a fresh simulated partner on the same PKI and replays those requests, byte for
    byte, with one plain ``httpx.Client`` (mutual TLS as CH), timing only the loop.
 
@@ -29,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 
+from epix.commands.run import UNUSED_PLUGINS  # noqa: E402
 from epix.transport import client as transport_client  # noqa: E402
 
 TARGET_SECONDS = 30.0
@@ -71,7 +73,8 @@ def run_suite(folder: Path) -> tuple[float, int, list[Request]]:
     arguments = [str(ROOT / "steps" / "test_conformance.py"), "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
                  "--profile", str(ROOT / "fixtures" / "profiles" / "simulator.toml"),
                  "--alluredir", str(folder / "allure-results"), "--junitxml", str(folder / "junit.xml"),
-                 "--epix-outcome", str(outcome), "-p", "no:terminal", "-p", "no:cacheprovider"]
+                 "--epix-outcome", str(outcome), "-p", "no:terminal", "-p", "no:cacheprovider",
+                 *(option for plugin in UNUSED_PLUGINS for option in ("-p", f"no:{plugin}"))]
     with _Capture() as capture:
         started = time.perf_counter()
         pytest.main(arguments)

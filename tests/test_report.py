@@ -186,6 +186,14 @@ def test_allure_labels_come_from_the_gherkin_tags(faulty_run: Path) -> None:
     assert any(link.get("name") == "DOC-02" and link.get("type") == "requirement" for link in failed["links"])
 
 
+def test_steps_show_their_gherkin_arguments_and_no_fixture(faulty_run: Path) -> None:
+    parameters = [parameter for path in (faulty_run / "allure-results").glob("*-result.json")
+                  for step in json.loads(path.read_text())["steps"] for parameter in step.get("parameters", [])]
+    names = {parameter["name"] for parameter in parameters}
+    assert "code" in names and "scene" not in names
+    assert max(len(parameter["value"]) for parameter in parameters) < 200
+
+
 def test_the_html_report_calls_nowhere(faulty_run: Path) -> None:
     html = (faulty_run / "allure-report" / "index.html").read_text(errors="replace")
     assert "googletagmanager" not in html and "gtag(" not in html
