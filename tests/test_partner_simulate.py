@@ -66,10 +66,11 @@ def _stop(process: subprocess.Popen) -> str:
     return rest
 
 
-def test_simulate_serves_logs_each_exchange_and_stops_cleanly(pki: Pki, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", pytest.param("2", marks=pytest.mark.slow)])
+def test_simulate_serves_logs_each_exchange_and_stops_cleanly(pki: Pki, tmp_path: Path, workers: str) -> None:
     documents = tmp_path / "documents.json"
     process, lines, base = _started(["--pki", str(pki.root), "--db", str(tmp_path / "fr.db"), "--ack", "async",
-                                     "--documents-json", str(documents)])
+                                     "--documents-json", str(documents), "--workers", workers])
     try:
         listing = "".join(lines)
         assert "mutual TLS: on" in listing and "acknowledgements: async" in listing
