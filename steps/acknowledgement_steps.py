@@ -13,11 +13,10 @@ from epix.messages.identifiers import is_message_id
 from epix.namespaces import PREFIXES
 from epix.safexml import parse
 from epix.schemaset import default_schema_set
-from epix.signing import verify
-from steps.attach import attach_findings, attach_verification
+from steps.attach import attach_findings
 from steps.delivery_steps import schema_problems
 from steps.observe import codes_in, read_ack
-from steps.scene import Scene
+from steps.scene import Scene, assert_partner_signed
 
 
 def _final_ack(scene: Scene):  # noqa: ANN202
@@ -80,13 +79,7 @@ def ack_rejected_with_errors(scene: Scene) -> None:
 
 @then("the final acknowledgement carries a signature that verifies against the partner's trust anchor")
 def ack_signed(scene: Scene) -> None:
-    ack = _final_ack(scene)
-    world = scene.world
-    result = verify(ack.element, world.partner_trust, sender=world.partner.party, at=clock.now())
-    attach_verification("signature checks of the acknowledgement", result)
-    assert result.outcome == "passed", (
-        f"{scene.ids}: the acknowledgement's signature {result.outcome}: "
-        f"{result.finding.text if result.finding else 'no reason given'}")
+    assert_partner_signed(scene, _final_ack(scene).element, "the acknowledgement", at=clock.now())
 
 
 @then("the final acknowledgement is available within 60 seconds of the delivery")

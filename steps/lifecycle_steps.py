@@ -16,11 +16,9 @@ from epix.messages.status import parse_status
 from epix.messages.usage import build_usage_report
 from epix.model import Cancellation, PERMIT_TYPES, Position, UsageReport
 from epix.namespaces import DS, qname
-from epix.signing import verify
 from steps import catalogue
-from steps.attach import attach_verification
-from steps.observe import codes_in
-from steps.scene import Draft, EnvelopeOptions, Scene, deliver, new_number
+from steps.observe import codes_in, permit_facts
+from steps.scene import Draft, EnvelopeOptions, Scene, assert_partner_signed, deliver, new_number
 from steps.world import PartnerDocument, PartnerItem
 
 _STATES = {
@@ -89,15 +87,10 @@ def returned_signed(scene: Scene) -> None:
     exchange = scene.last_exchange
     assert exchange.status == 200, f"{scene.ids}: retrieving the permit answered HTTP {exchange.status}, expected 200"
     document = safexml.parse(exchange.response_body, source="retrieved permit")
-    facts = _facts(document)
+    facts = permit_facts(document)
     assert facts.number == scene.partner_document.number, (
         f"{scene.ids}: the partner returned document {facts.number}, expected {scene.partner_document.number}")
-    world = scene.world
-    result = verify(document, world.partner_trust, sender=world.partner.party, at=facts.issued_at)
-    attach_verification("signature checks of the retrieved permit", result)
-    assert result.outcome == "passed", (
-        f"{scene.ids}: the retrieved permit's signature {result.outcome}: "
-        f"{result.finding.text if result.finding else 'no reason given'}")
+    assert_partner_signed(scene, document, "the retrieved permit", at=facts.issued_at)
 
 
 @then("the partner returns the latest version, the document that replaces it")
@@ -105,7 +98,7 @@ def returned_latest(scene: Scene) -> None:
     exchange = scene.last_exchange
     asked = scene.partner_document.number
     assert exchange.status == 200, f"{scene.ids}: retrieving the permit answered HTTP {exchange.status}, expected 200"
-    facts = _facts(safexml.parse(exchange.response_body, source="retrieved permit"))
+    facts = permit_facts(safexml.parse(exchange.response_body, source="retrieved permit"))
     assert facts.number != asked and facts.replaces, (
         f"{scene.ids}: retrieving the replaced permit {asked} returned {facts.number} "
         f"{'which replaces ' + facts.replaces if facts.replaces else 'which replaces nothing'}; expected its "
@@ -246,17 +239,11 @@ def _partner_facts(scene: Scene, document: PartnerDocument):  # noqa: ANN202
     root = safexml.parse(exchange.response_body, source="the partner's permit")
     found = next(root.iter("{urn:un:unece:uncefact:data:standard:CITESEPermit:2}CITESEPermit"), None)
     assert found is not None, f"{scene.ids}: could not read the partner's document {document.number}"
-    return _facts(found)
+    return permit_facts(found)
 
 
 def _country(world) -> str:  # noqa: ANN001
     return world.partner.party.split("-", 1)[0]
-
-
-def _facts(document):  # noqa: ANN001, ANN202
-    from epix.schemaset import default_schema_set
-
-    return default_schema_set().fieldmap.extract(document)
 
 
 # ---------------------------------------------------------------------------

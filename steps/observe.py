@@ -15,8 +15,9 @@ from lxml import etree
 
 from epix import safexml
 from epix.messages.soap import FaultReceived, SoapFault, SoapResponse, SoapSettings, parse_fault, parse_response
-from epix.model import AckError
+from epix.model import AckError, PermitFacts
 from epix.namespaces import EPX, qname
+from epix.schemaset import default_schema_set
 from epix.transport import Exchange
 
 _CODE = re.compile(r"EPX-\d{3}")
@@ -64,6 +65,11 @@ def read_ack(body: bytes) -> AckView | None:
         recipient=_text(root, "To"),
         errors=[_error(e) for e in root.findall(qname(EPX, "Error"))],
     )
+
+
+def permit_facts(document: etree._Element) -> PermitFacts:
+    """What a permit the partner returned says, read with the bundled field map."""
+    return default_schema_set().fieldmap.extract(document)
 
 
 def codes_in(exchange: Exchange) -> list[str]:

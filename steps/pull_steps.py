@@ -10,13 +10,12 @@ from pytest_bdd import parsers, then, when
 from epix.codes import meaning
 from epix.model import Position
 from epix.namespaces import DS, RSM, qname
-from epix.signing import verify
 from epix.transport import PartnerUnreachable
 from epix.validation import validate
-from steps.attach import attach_findings, attach_verification, attach_text
+from steps.attach import attach_findings, attach_text
 from steps.lifecycle_steps import _items
-from steps.observe import SoapOutcome, read_soap
-from steps.scene import Scene
+from steps.observe import SoapOutcome, permit_facts, read_soap
+from steps.scene import Scene, assert_partner_signed
 from steps.world import UNSERVED_PARTY
 
 _CALLERS = {
@@ -228,9 +227,7 @@ def final_quantity(scene: Scene, quantity: str) -> None:
     assert outcome.response is not None and outcome.response.permit is not None, (
         f"{scene.ids}: the final permit was not returned: "
         f"{outcome.fault.faultstring if outcome.fault else outcome.problem}")
-    from steps.lifecycle_steps import _facts
-
-    facts = _facts(_standalone(outcome.response.permit))
+    facts = permit_facts(_standalone(outcome.response.permit))
     first = facts.items[0] if facts.items else None
     seen = first.inspected_quantity if first else None
     assert seen is not None and Decimal(seen) == Decimal(quantity), (
@@ -258,15 +255,8 @@ def permit_signed(scene: Scene) -> None:
 
 @then("the signature verifies against the partner's trust anchor at the permit's issue date")
 def permit_signature_verifies(scene: Scene) -> None:
-    from steps.lifecycle_steps import _facts
-
     permit = _standalone(_permit(scene))
-    world = scene.world
-    result = verify(permit, world.partner_trust, sender=world.partner.party, at=_facts(permit).issued_at)
-    attach_verification("signature checks of the returned permit", result)
-    assert result.outcome == "passed", (
-        f"{scene.ids}: the returned permit's signature {result.outcome}: "
-        f"{result.finding.text if result.finding else 'no reason given'}")
+    assert_partner_signed(scene, permit, "the returned permit", at=permit_facts(permit).issued_at)
 
 
 def _permit(scene: Scene):  # noqa: ANN202
@@ -283,6 +273,4 @@ def _standalone(permit):  # noqa: ANN001, ANN202
 
 
 def _number(permit) -> str | None:  # noqa: ANN001
-    from steps.lifecycle_steps import _facts
-
-    return _facts(_standalone(permit)).number
+    return permit_facts(_standalone(permit)).number

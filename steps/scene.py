@@ -19,9 +19,9 @@ from lxml import etree
 from epix import clock, safexml
 from epix.messages.envelope import build_envelope
 from epix.model import EnvelopeHeader
-from epix.signing import sign
+from epix.signing import sign, verify
 from epix.transport import Exchange, PartnerUnreachable
-from steps.attach import attach_exchange, attach_text
+from steps.attach import attach_exchange, attach_text, attach_verification
 from steps.observe import AckView, read_ack
 from steps.world import PartnerDocument, World
 
@@ -100,6 +100,17 @@ class Scene:
         if not self.deliveries:
             raise LookupError("the scenario delivered nothing before checking the answer")
         return self.deliveries[-1]
+
+
+def assert_partner_signed(scene: Scene, element: etree._Element, what: str, *, at: datetime) -> None:
+    """``element`` (``what``: "the acknowledgement", …) carries a signature that verifies
+    against the partner's trust anchor at ``at``; the checks go into the report."""
+    world = scene.world
+    result = verify(element, world.partner_trust, sender=world.partner.party, at=at)
+    attach_verification(f"signature checks of {what}", result)
+    assert result.outcome == "passed", (
+        f"{scene.ids}: {what}'s signature {result.outcome}: "
+        f"{result.finding.text if result.finding else 'no reason given'}")
 
 
 def new_number(party: str) -> str:
