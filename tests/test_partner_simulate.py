@@ -34,6 +34,8 @@ def test_list_faults_names_each_fault_and_requirement(capsys: pytest.CaptureFixt
     (["--party", "fr"], "not a party ID"),
     (["--party", "IT"], "no material for IT"),
     (["--document-types", "export-permit,passport"], "unknown document type"),
+    (["--workers", "0"], "between 1 and 32 worker processes"),
+    (["--workers", "500"], "between 1 and 32 worker processes"),
 ])
 def test_usage_errors_exit_2_with_a_sentence(pki: Pki, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                              arguments: list[str], message: str) -> None:

@@ -29,6 +29,9 @@ from epix.partner.workers import WorkerFailed, run_workers
 from epix.pki import Pki, PkiError, init_pki
 from epix.transport import TlsSetupError
 
+#: More worker processes than this is a typing mistake rather than a plan.
+MAX_WORKERS = 32
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -69,8 +72,9 @@ def run(args: argparse.Namespace) -> int:
     if args.list_faults:
         print(listing())
         return 0
-    if args.workers < 1:
-        raise UsageError(f"--workers {args.workers}: at least one worker is needed")
+    if not 1 <= args.workers <= MAX_WORKERS:
+        raise UsageError(f"--workers {args.workers}: give between 1 and {MAX_WORKERS} worker processes "
+                         f"(each holds a whole partner in memory; more than the cores brings nothing)")
     config = _config(args)
     log_exchanges(sys.stdout)
     try:
