@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from epix.cli import main
+from epix.messages.acknowledgement import parse_acknowledgement
 from epix.partner import CATALOGUE
 from epix.pki import Pki
+from epix.safexml import parse
 from epix.transport import PartnerClient, client_context
 from partner_helpers import Sender, acknowledgement_of, assert_accepted
 
@@ -202,3 +205,47 @@ def test_workers_stop_when_the_parent_is_killed(pki: Pki, tmp_path: Path) -> Non
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in workers)
+
+
+@pytest.mark.slow
+def test_workers_count_each_use_of_an_item_once(pki: Pki, tmp_path: Path) -> None:
+    """Thirty clients, each on connections of its own so both workers serve, report one
+    unit of the same item and then repeat the report: exactly as many are accepted as
+    the item holds, the store counts each once, and every repeat gets the same answer."""
+    documents = tmp_path / "documents.json"
+    process, _, base = _started(["--pki", str(pki.root), "--db", str(tmp_path / "fr.db"), "--workers", "2",
+                                 "--documents-json", str(documents)])
+    document = next(d for d in json.loads(documents.read_text()) if d["state"] == "issued"
+                    and d["document_type"] == "export-permit")
+    item = max(document["items"], key=lambda i: float(i["quantity"]))
+    sender = Sender(pki)
+    reports = [sender.envelope(sender.usage(document["number"], [(item["id"], 1, item["unit"])])) for _ in range(30)]
+    context = client_context(pki.party("FR").ca, pki.party("CH").tls_client, pki.party("CH").tls_client_key)
+    barrier = threading.Barrier(len(reports))
+
+    def report_twice(envelope: bytes) -> tuple[tuple[int, bytes], tuple[int, bytes]]:
+        answers = []
+        for _ in range(2):
+            with PartnerClient(base, ssl_context=context, timeout=60) as client:
+                if not answers:
+                    barrier.wait(timeout=30)
+                exchange = client.deliver(envelope)
+                answers.append((exchange.status, exchange.response_body))
+        return answers[0], answers[1]
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(reports)) as pool:
+            results = list(pool.map(report_twice, reports))
+    finally:
+        rest = _stop(process)
+    assert all(first == again for first, again in results)
+    accepted = sum(1 for (status, _), _ in results if status == 200)
+    assert accepted == min(len(reports), int(float(item["quantity"])))
+    refused = [parse_acknowledgement(parse(body)) for (status, body), _ in results if status != 200]
+    assert all(ack.status == "Rejected" and ack.errors[0].code in ("EPX-305", "EPX-308") for ack in refused)
+    assert {worker for worker in re.findall(r"\[(worker \d)\] POST", rest)} == {"worker 1", "worker 2"}
+    with sqlite3.connect(tmp_path / "fr.db") as db:
+        inspected = db.execute("SELECT inspected FROM items WHERE number = ? AND item_id = ?",
+                               (document["number"], item["id"])).fetchone()[0]
+        assert float(inspected) == accepted
+        assert db.execute("SELECT count(*) FROM envelopes").fetchone()[0] == len(reports)
