@@ -217,22 +217,23 @@ def _walk(element: etree._Element, level: _Level, results: _Results) -> None:
         tag = child.tag
         entry = get(tag)
         if entry is not None:
-            ends, attributes, below = entry
-            for index in ends:
-                results.setdefault(index, []).append(child)
-            if attributes:
-                _take_attributes(child, attributes, results)
-            if below is not None:
-                _walk(child, below, results)
+            _reached(child, entry, results)
         if predicated and tag in predicated:
-            for predicate, (ends, attributes, below) in predicated[tag]:
+            for predicate, reached in predicated[tag]:
                 if predicate.holds(child):
-                    for index in ends:
-                        results.setdefault(index, []).append(child)
-                    if attributes:
-                        _take_attributes(child, attributes, results)
-                    if below is not None:
-                        _walk(child, below, results)
+                    _reached(child, reached, results)
+
+
+def _reached(element: etree._Element, entry: _Entry, results: _Results) -> None:
+    """``element`` is where some paths end (``ends``), where attributes are read, and
+    where others go on (``below``)."""
+    ends, attributes, below = entry
+    for index in ends:
+        results.setdefault(index, []).append(element)
+    if attributes:
+        _take_attributes(element, attributes, results)
+    if below is not None:
+        _walk(element, below, results)
 
 
 def _take_attributes(element: etree._Element, attributes: tuple[tuple[int, str], ...], results: _Results) -> None:
