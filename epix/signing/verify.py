@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -31,6 +32,8 @@ from epix.signing.certificates import (
 )
 from epix.signing.result import FAILED, INDETERMINATE, PASSED, Check, Outcome, Verification
 from epix.signing.trust import Chain, TrustStore
+
+T = TypeVar("T")
 
 _X509_CERTIFICATES = f"{qname(DS, 'KeyInfo')}/{qname(DS, 'X509Data')}/{qname(DS, 'X509Certificate')}"
 
@@ -148,30 +151,29 @@ def _signature_present(context: _Context) -> str:
     return f"{len(context.signatures)} ds:Signature found"
 
 
-def _signature_placement(context: _Context) -> str:
-    context.located = context.signatures[0]
+def _structural(check: Callable[..., T], *args: object) -> T:
+    """``check(*args)``, one of :mod:`epix.signing.structure`'s; the problem it finds fails the check."""
     try:
-        context.signature = structure.placed_signature(context.root, context.signatures)
+        return check(*args)
     except structure.StructureProblem as problem:
         raise _Failed(problem.text, problem.location, problem.requirement) from None
+
+
+def _signature_placement(context: _Context) -> str:
+    context.located = context.signatures[0]
+    context.signature = _structural(structure.placed_signature, context.root, context.signatures)
     return "one ds:Signature, the last child of the root"
 
 
 def _single_reference(context: _Context) -> str:
     assert context.signature is not None
-    try:
-        context.reference = structure.whole_document_reference(context.signature)
-    except structure.StructureProblem as problem:
-        raise _Failed(problem.text, problem.location, problem.requirement) from None
+    context.reference = _structural(structure.whole_document_reference, context.signature)
     return 'one Reference with URI="" (the whole document)'
 
 
 def _transforms(context: _Context) -> str:
     assert context.reference is not None
-    try:
-        structure.check_transforms(context.reference)
-    except structure.StructureProblem as problem:
-        raise _Failed(problem.text, problem.location, problem.requirement) from None
+    _structural(structure.check_transforms, context.reference)
     return "enveloped-signature, then exclusive canonicalisation"
 
 
