@@ -15,8 +15,8 @@ from epix.safexml import parse
 from epix.schemaset import default_schema_set
 from steps.attach import attach_findings
 from steps.delivery_steps import schema_problems
-from steps.observe import codes_in, read_ack
-from steps.scene import Scene, assert_partner_signed
+from steps.observe import read_ack
+from steps.scene import Scene, assert_partner_signed, assert_refused
 
 
 def _final_ack(scene: Scene):  # noqa: ANN202
@@ -115,11 +115,7 @@ def fetch_unknown_ack(scene: Scene) -> None:
 
 @then("the partner answers that it does not know the message, with EPX-110")
 def unknown_message(scene: Scene) -> None:
-    exchange = scene.last_exchange
-    codes = codes_in(exchange)
-    assert exchange.status == 404 and "EPX-110" in codes, (
-        f"{scene.ids}: expected HTTP 404 with EPX-110 for a message ID never delivered; the partner answered "
-        f"HTTP {exchange.status} {', '.join(codes)}".rstrip())
+    assert_refused(scene, 404, "EPX-110", "expected HTTP 404 with EPX-110 for a message ID never delivered")
 
 
 @then(parsers.re(r"the HTTP status of the answer is (?P<expected>\d{3}(?: or \d{3})*)"))
@@ -136,6 +132,7 @@ def http_status_is(scene: Scene, expected: str) -> None:
 
 
 @then("the second acknowledgement has the same status and refers to the same message as the first")
+@then("the partner answers the repeat as it answered the first delivery")
 def repeat_same_ack(scene: Scene) -> None:
     first, second = scene.deliveries[-2], scene.deliveries[-1]
     assert first.ack is not None and second.ack is not None, f"{scene.ids}: an answer carried no acknowledgement"

@@ -249,15 +249,6 @@ def rejected_ack_in_answer(scene: Scene) -> None:
         f"with at least one error")
 
 
-@then("the partner answers the repeat as it answered the first delivery")
-def repeat_answered_alike(scene: Scene) -> None:
-    first, repeat = scene.deliveries[-2], scene.deliveries[-1]
-    assert first.ack is not None and repeat.ack is not None, f"{scene.ids}: an answer carried no acknowledgement"
-    assert (repeat.ack.status, repeat.ack.ref_to_message_id) == (first.ack.status, first.ack.ref_to_message_id), (
-        f"{scene.ids}: the repeat was answered {repeat.ack.status} for {repeat.ack.ref_to_message_id}, the first "
-        f"delivery {first.ack.status} for {first.ack.ref_to_message_id}; a repeat is the same message")
-
-
 def _errors(ack) -> str:  # noqa: ANN001
     if ack is None or not ack.errors:
         return ""

@@ -17,8 +17,8 @@ from epix.messages.usage import build_usage_report
 from epix.model import Cancellation, PERMIT_TYPES, Position, UsageReport
 from epix.namespaces import DS, qname
 from steps import catalogue
-from steps.observe import codes_in, permit_facts
-from steps.scene import Draft, EnvelopeOptions, Scene, assert_partner_signed, deliver, new_number
+from steps.observe import permit_facts
+from steps.scene import Draft, EnvelopeOptions, Scene, assert_partner_signed, assert_refused, deliver, new_number
 from steps.world import PartnerDocument, PartnerItem
 
 _STATES = {
@@ -126,22 +126,15 @@ def state_header(scene: Scene, state: str) -> None:
 
 @then("the partner answers that it does not know the document, with EPX-304")
 def unknown_document(scene: Scene) -> None:
-    exchange = scene.last_exchange
-    codes = codes_in(exchange)
-    assert exchange.status == 404 and "EPX-304" in codes, (
-        f"{scene.ids}: expected HTTP 404 with EPX-304 for a document never issued; the partner answered "
-        f"HTTP {exchange.status} {', '.join(codes)}".rstrip())
+    assert_refused(scene, 404, "EPX-304", "expected HTTP 404 with EPX-304 for a document never issued")
 
 
 @then("the partner refuses the caller, with EPX-105 or by refusing the connection")
 def caller_refused(scene: Scene) -> None:
     if scene.refused is not None:
         return
-    exchange = scene.last_exchange
-    codes = codes_in(exchange)
-    assert exchange.status == 403 and "EPX-105" in codes, (
-        f"{scene.ids}: a caller without a client identity must be refused (403 EPX-105, or at TLS); the partner "
-        f"answered HTTP {exchange.status} {', '.join(codes)}".rstrip())
+    assert_refused(scene, 403, "EPX-105",
+                   "a caller without a client identity must be refused (403 EPX-105, or at TLS)")
 
 
 @when("we ask the partner for its status")

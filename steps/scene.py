@@ -22,7 +22,7 @@ from epix.model import EnvelopeHeader
 from epix.signing import sign, verify
 from epix.transport import Exchange, PartnerUnreachable
 from steps.attach import attach_exchange, attach_text, attach_verification
-from steps.observe import AckView, read_ack
+from steps.observe import AckView, codes_in, read_ack
 from steps.world import PartnerDocument, World
 
 _RETRY_STATUSES = (500, 502, 503, 504)
@@ -111,6 +111,15 @@ def assert_partner_signed(scene: Scene, element: etree._Element, what: str, *, a
     assert result.outcome == "passed", (
         f"{scene.ids}: {what}'s signature {result.outcome}: "
         f"{result.finding.text if result.finding else 'no reason given'}")
+
+
+def assert_refused(scene: Scene, status: int, code: str, expectation: str) -> None:
+    """The last exchange was answered with HTTP ``status`` naming ``code``; ``expectation``
+    says in words what was expected, to begin the failure's sentence."""
+    exchange = scene.last_exchange
+    codes = codes_in(exchange)
+    assert exchange.status == status and code in codes, (
+        f"{scene.ids}: {expectation}; the partner answered HTTP {exchange.status} {', '.join(codes)}".rstrip())
 
 
 def new_number(party: str) -> str:
