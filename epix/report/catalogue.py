@@ -12,10 +12,10 @@ from pathlib import Path
 
 from pytest_bdd.parser import FeatureParser
 
-from epix.report.labels import ScenarioTags, read_tags
+from epix.report.labels import REQUIREMENT_FAMILIES, ScenarioTags, read_tags
 
 FEATURES = Path(__file__).resolve().parents[2] / "features"
-_SPEC_REQUIREMENT = re.compile(r"^- ((?:PULL|ENV|ACK|SIG|DOC|ERR|LIF|HUB|OUT)-\d{2}):", re.MULTILINE)
+_SPEC_REQUIREMENT = re.compile(rf"^- ((?:{'|'.join(REQUIREMENT_FAMILIES)})-\d{{2}}):", re.MULTILINE)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-REQUIREMENT = re.compile(r"^(PULL|ENV|ACK|SIG|DOC|ERR|LIF|HUB|OUT)-\d{2}$")
+#: The families of requirement IDs the profile defines (``SIG-02``, ``CALL-04``, …).
+REQUIREMENT_FAMILIES = ("PULL", "CALL", "ENV", "ACK", "SIG", "DOC", "ERR", "LIF", "HUB", "OUT")
+REQUIREMENT = re.compile(rf"^(?:{'|'.join(REQUIREMENT_FAMILIES)})-\d{{2}}$")
 CAPABILITY_PREFIX = "capability:"
 AREA_PREFIX = "area:"
 SEVERITY_PREFIX = "severity:"
