@@ -263,6 +263,28 @@ def test_without_a_crl_the_revocation_status_is_indeterminate(pki: Pki, signed: 
     assert result.signed is not None
 
 
+def test_a_crl_past_its_next_update_makes_the_revocation_status_indeterminate(pki: Pki, signed: etree._Element) -> None:
+    """SIG-06: a stale CRL says nothing about a certificate it does not list (one store,
+    asked before and after the CRL's nextUpdate, so no earlier answer is kept too long)."""
+    trust = TrustStore.from_dir(pki.root)
+    due = x509.load_pem_x509_crl(pki.party("CH").crl.read_bytes()).next_update_utc
+    with clock.frozen(due - timedelta(days=1)):
+        assert verify(signed, trust, sender="CH").passed
+    with clock.frozen(due + timedelta(days=1)):
+        result = verify(signed, trust, sender="CH")
+    assert result.outcome == "indeterminate" and result.check("revocation").outcome == "indeterminate"
+    assert result.finding.severity == "warning" and result.finding.code == "EPX-204"
+    assert "stale" in result.finding.text and clock.isoformat(due) in result.finding.text
+
+
+def test_a_stale_crl_still_revokes_what_it_lists(pki: Pki) -> None:
+    revoked = sign(build_permit(sample_permit(issuer="CH", partner="FR")), pki.signing_key("CH", "revoked"))
+    due = x509.load_pem_x509_crl(pki.party("CH").crl.read_bytes()).next_update_utc
+    with clock.frozen(due + timedelta(days=1)):
+        result = verify(revoked, TrustStore.from_dir(pki.root), sender="CH")
+    assert result.outcome == "failed" and result.finding.code == "EPX-204"
+
+
 def test_any_registered_party_when_no_sender_is_named(pki: Pki, signed: etree._Element) -> None:
     result = verify(signed, pki.trust_store, sender=None)
     assert result.passed and result.party == "CH"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -69,7 +70,7 @@ class TrustStore:
                 self._crls.setdefault(self._crl_issuer(party, crl), []).append(crl)
         self._issued: dict[tuple[x509.Certificate, x509.Certificate], bool] = {}
         self._chains: dict[tuple[object, ...], Chain] = {}
-        self._revocations: dict[tuple[x509.Certificate, x509.Certificate], Revocation] = {}
+        self._revocations: dict[tuple[x509.Certificate, x509.Certificate], tuple[Revocation, datetime | None]] = {}
 
     @classmethod
     def from_dir(cls, directory: Path | str) -> TrustStore:
@@ -106,24 +107,37 @@ class TrustStore:
         return self._chains[key]
 
     def revocation(self, certificate: x509.Certificate, issuer: x509.Certificate) -> Revocation:
-        """The status of ``certificate`` by the CRL of ``issuer`` (``unknown`` when it published none)."""
+        """The status of ``certificate`` by the CRL of ``issuer`` now: ``unknown`` when the issuer
+        published none, or only CRLs past their ``nextUpdate`` that do not list it (stale)."""
         key = (certificate, issuer)
-        if key not in self._revocations:
+        now = clock.now()
+        cached = self._revocations.get(key)
+        if cached is None or (cached[1] is not None and now > cached[1]):
             if len(self._revocations) > _CACHE_LIMIT:
                 self._revocations.clear()
-            self._revocations[key] = self._look_up(certificate, issuer)
-        return self._revocations[key]
+            cached = self._revocations[key] = self._look_up(certificate, issuer, now)
+        return cached[0]
 
-    def _look_up(self, certificate: x509.Certificate, issuer: x509.Certificate) -> Revocation:
+    def _look_up(self, certificate: x509.Certificate, issuer: x509.Certificate,
+                 now: datetime) -> tuple[Revocation, datetime | None]:
+        """The status, and until when it holds (a CRL's ``nextUpdate``; ``None``: for ever)."""
         crls = self._crls.get(issuer)
         if not crls:
             return Revocation("unknown", f"no CRL is registered for the CA '{name_of(issuer)}', so the revocation "
-                                         f"status of '{name_of(certificate)}' cannot be determined")
+                                         f"status of '{name_of(certificate)}' cannot be determined"), None
         for crl in crls:
             entry = crl.get_revoked_certificate_by_serial_number(certificate.serial_number)
             if entry is not None:
-                return Revocation("revoked", _revoked_text(certificate, issuer, entry))
-        return Revocation("good", f"'{name_of(certificate)}' is not listed in the CRL of '{name_of(issuer)}'")
+                return Revocation("revoked", _revoked_text(certificate, issuer, entry)), None
+        fresh = [crl for crl in crls if crl.next_update_utc is None or now <= crl.next_update_utc]
+        if not fresh:
+            due = max(crl.next_update_utc for crl in crls if crl.next_update_utc is not None)
+            return Revocation("unknown", f"the CRL of '{name_of(issuer)}' is stale: it was due to be renewed on "
+                                         f"{clock.isoformat(due)} (nextUpdate), so the revocation status of "
+                                         f"'{name_of(certificate)}' cannot be determined; the CA should publish a "
+                                         "fresh CRL"), None
+        until = min((crl.next_update_utc for crl in fresh if crl.next_update_utc is not None), default=None)
+        return Revocation("good", f"'{name_of(certificate)}' is not listed in the CRL of '{name_of(issuer)}'"), until
 
     def _find_chain(self, leaf: x509.Certificate, extra: tuple[x509.Certificate, ...], sender: str | None) -> Chain:
         candidates = self._candidates(sender)
