@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import itertools
 import socket
+import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -16,7 +19,7 @@ from epix.model import AckError, Position
 from epix.partner.server import BackgroundServer
 from epix.pki import Pki
 from epix.transport import (
-    PartnerClient, PartnerUnreachable, SoapClient, TlsSetupError, client_context, server_context,
+    AnswerUnusable, PartnerClient, PartnerUnreachable, SoapClient, TlsSetupError, client_context, server_context,
 )
 
 
@@ -26,11 +29,47 @@ async def _echo_app(scope, receive, send) -> None:  # noqa: ANN001
         return
     if scope["path"] == "/slow":
         await asyncio.sleep(1)
+    if scope["path"] in _BODIES:
+        await _BODIES[scope["path"]](send)
+        return
     tls = scope.get("extensions", {}).get("tls") or {}
     body = json.dumps({"path": scope["path"], "client_cert_name": tls.get("client_cert_name"),
                        "chain": len(tls.get("client_cert_chain") or []), "tls_version": tls.get("tls_version")})
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": body.encode()})
+
+
+#: The test server's "for ever" ends after this many seconds, so that no test leaves it busy.
+_FOR_AT_MOST = 8
+
+
+async def _trickle(send) -> None:  # noqa: ANN001
+    """Headers at once, then one byte of body every 50 ms, "for ever": each read is quick."""
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/xml")]})
+    for _ in range(int(_FOR_AT_MOST / 0.05)):
+        await send({"type": "http.response.body", "body": b" ", "more_body": True})
+        await asyncio.sleep(0.05)
+
+
+async def _endless(send) -> None:  # noqa: ANN001
+    """A chunked body that does not end, as fast as it goes."""
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/xml")]})
+    chunk = b"<a>" + b"x" * 65_536
+    give_up = time.monotonic() + _FOR_AT_MOST
+    while time.monotonic() < give_up:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await asyncio.sleep(0)
+
+
+async def _huge(send) -> None:  # noqa: ANN001
+    """A complete answer of 3 MiB."""
+    body = b"<big>" + b"y" * (3 * 1024 * 1024) + b"</big>"
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/xml"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+_BODIES = {"/trickle": _trickle, "/endless": _endless, "/huge": _huge}
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +134,73 @@ def test_nothing_listening_is_connection_refused() -> None:
 
 
 def test_every_call_has_a_timeout(echo_server: BackgroundServer, pki: Pki) -> None:
+    """A partner that takes the request and does not answer has answered badly: not unreachable, not refused."""
     with PartnerClient(echo_server.origin, ssl_context=_context(pki), timeout=0.3) as client:
-        with pytest.raises(PartnerUnreachable, match=r"did not answer within 0.3 s"):
+        with pytest.raises(AnswerUnusable, match=r"took the request but sent no complete answer within 0.3 s"):
             client.request("GET", client.url("slow"))
+
+
+@pytest.mark.parametrize("path", ["trickle", "endless"])
+def test_one_deadline_bounds_the_whole_exchange(echo_server: BackgroundServer, pki: Pki, path: str) -> None:
+    """A body trickling a byte at a time, or never ending, ends the exchange at its deadline
+    (httpx alone bounds each read, so neither would ever end)."""
+    started = time.monotonic()
+    with PartnerClient(echo_server.origin, ssl_context=_context(pki), timeout=1.0) as client:
+        with pytest.raises(AnswerUnusable) as raised:
+            client.request("GET", client.url(path))
+    assert time.monotonic() - started < 5
+    assert raised.value.exchange.status == 200
+    assert "did not finish it within 1 s" in raised.value.sentence or "more than" in raised.value.sentence
+
+
+def test_headers_that_never_end_are_bounded_too() -> None:
+    """A peer that sends its status line one byte every 50 ms."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65_536)
+            for byte in itertools.cycle(b"HTTP/1.1 200 OK\r\nX-Slow: "):
+                if stop.wait(0.05):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        with PartnerClient(f"http://127.0.0.1:{listener.getsockname()[1]}/epix/v1", timeout=1.0) as client:
+            with pytest.raises(AnswerUnusable, match="no complete answer within 1 s"):
+                client.status()
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - started < 5
+
+
+def test_a_body_past_the_cap_is_refused_and_only_its_beginning_kept(echo_server: BackgroundServer, pki: Pki) -> None:
+    with PartnerClient(echo_server.origin, ssl_context=_context(pki), max_body=1024 * 1024) as client:
+        with pytest.raises(AnswerUnusable, match=r"HTTP 200, application/xml, with a body of more than 1,048,576 bytes"):
+            client.request("GET", client.url("huge"))
+    exchange = client.last
+    assert exchange.truncated > 1024 * 1024 and len(exchange.response_body) <= 64 * 1024
+    assert exchange.response_body.startswith(b"<big>yyy")
+    assert "the harness stopped reading after" in exchange.as_text()
+    with PartnerClient(echo_server.origin, ssl_context=_context(pki), max_body=4 * 1024 * 1024) as client:
+        assert len(client.request("GET", client.url("huge")).response_body) == 3 * 1024 * 1024 + 11
+
+
+def test_a_client_remembers_only_its_latest_exchanges() -> None:
+    with PartnerClient("https://partner.example/epix/v1/",
+                       transport=httpx.MockTransport(lambda request: httpx.Response(200, content=b"<ok/>"))) as client:
+        for _ in range(100):
+            client.status()
+    assert len(client.exchanges) == 32 and client.last is client.exchanges[-1]
 
 
 def test_an_exchange_records_both_sides() -> None:

@@ -14,7 +14,7 @@ import pytest
 import respx
 
 from epix.messages import soap
-from epix.transport import PartnerClient, PartnerUnreachable, SoapClient
+from epix.transport import AnswerUnusable, PartnerClient, PartnerUnreachable, SoapClient
 from epix.transport.errors import explain
 
 BASE = "https://epix.example.fr/epix/v1"
@@ -30,10 +30,9 @@ def client():
     "error, sentence",
     [
         (httpx.ConnectTimeout("timed out"), "no connection to the partner at https://epix.example.fr within 2.5 s"),
-        (httpx.ReadTimeout("timed out"), "accepted the connection but did not answer within 2.5 s"),
         (httpx.RemoteProtocolError("Server disconnected"), "refuses the client certificate"),
     ],
-    ids=["connect-timeout", "read-timeout", "tls13-certificate-refusal"],
+    ids=["connect-timeout", "tls13-certificate-refusal"],
 )
 def test_each_transport_failure_is_one_sentence_and_the_request_is_kept(respx_mock, client, error, sentence):
     def fail(request: httpx.Request) -> httpx.Response:
@@ -48,6 +47,16 @@ def test_each_transport_failure_is_one_sentence_and_the_request_is_kept(respx_mo
     assert exchange is client.last
     assert exchange.status is None and exchange.request_body == b"<epx:Envelope/>"
     assert exchange.error == unreachable.value.sentence
+
+
+def test_a_partner_that_takes_the_request_and_times_out_answered_badly(respx_mock, client):
+    """Not unreachable, and never a refusal: the partner's failure, with what was sent kept."""
+    respx_mock.post(f"{BASE}/envelopes").mock(side_effect=httpx.ReadTimeout("timed out"))
+    with pytest.raises(AnswerUnusable) as unusable:
+        client.deliver(b"<epx:Envelope/>")
+    assert unusable.value.sentence == ("the partner at https://epix.example.fr took the request but sent no "
+                                       "complete answer within 2.5 s")
+    assert unusable.value.exchange is client.last and client.last.request_body == b"<epx:Envelope/>"
 
 
 def test_an_answer_is_recorded_with_status_headers_and_body(respx_mock, client):
@@ -65,6 +74,9 @@ def test_the_timeout_of_the_client_is_sent_with_every_request(respx_mock, client
     route = respx_mock.get(f"{BASE}/status").mock(return_value=httpx.Response(200))
     client.status()
     assert route.calls.last.request.extensions["timeout"] == {"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}
+    with PartnerClient(BASE, timeout=12, connect_timeout=4) as slow:
+        slow.status()
+    assert route.calls.last.request.extensions["timeout"] == {"connect": 4, "read": 12, "write": 12, "pool": 12}
 
 
 def test_a_soap_fault_is_read_with_its_epx_code(respx_mock):

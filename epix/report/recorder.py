@@ -1,6 +1,7 @@
 """A pytest plugin that records what happened to each scenario and shows progress.
 
-It tells a partner defect (an assertion: the partner answered wrongly) from an
+It tells a partner defect (an assertion: the partner answered wrongly; or an answer too
+slow or too large to use, :class:`epix.transport.AnswerUnusable`) from an
 unreachable partner (:class:`epix.transport.PartnerUnreachable`) and from a harness
 error (any other exception), keeps one :class:`~epix.report.outcomes.ScenarioResult`
 per scenario, and prints one line per scenario while the suite runs.
@@ -20,7 +21,7 @@ from epix.report.outcomes import (
     BROKEN, FAILED, NOT_CLAIMED, PASSED, SKIPPED, RunOutcome, ScenarioResult,
 )
 from epix.report.allure_files import NOT_CLAIMED_MARK
-from epix.transport.errors import PartnerUnreachable
+from epix.transport.errors import AnswerUnusable, PartnerUnreachable
 
 _SYMBOL = {PASSED: "ok", FAILED: "FAILED", BROKEN: "BROKEN", NOT_CLAIMED: "not claimed", SKIPPED: "skipped"}
 
@@ -46,7 +47,7 @@ def scenario_title(item: pytest.Item) -> str:
 
 def one_line(exc: BaseException) -> str:
     """The message of an exception as a person reads it: the sentence, not pytest's rewriting."""
-    if isinstance(exc, PartnerUnreachable):
+    if isinstance(exc, (PartnerUnreachable, AnswerUnusable)):
         return exc.sentence
     text = str(exc).split("\nassert ", 1)[0].strip()
     if not text:
@@ -121,7 +122,7 @@ class RunRecorder:
             result.outcome, result.message = BROKEN, "the scenario failed without an exception"
             return
         result.message = one_line(exc)
-        if isinstance(exc, (AssertionError, pytest.fail.Exception)):
+        if isinstance(exc, (AssertionError, pytest.fail.Exception, AnswerUnusable)):
             result.outcome = FAILED
         else:
             result.outcome = BROKEN

@@ -3,8 +3,10 @@
 :class:`PartnerClient` speaks binding B (push delivery, section 4a), :class:`SoapClient`
 binding A (the EPIX SOAP operations, section 3). Both use mutual TLS through an
 :class:`ssl.SSLContext` (see :mod:`epix.transport.tls`), put a timeout on every call,
-record every call as an :class:`~epix.transport.exchange.Exchange` in ``exchanges``, and
-raise :class:`~epix.transport.errors.PartnerUnreachable` when no response comes.
+bound every exchange by one deadline and a body size cap, record every call as an
+:class:`~epix.transport.exchange.Exchange`, and raise
+:class:`~epix.transport.errors.PartnerUnreachable` when no connection is made and
+:class:`~epix.transport.errors.AnswerUnusable` when an answer is too slow or too large.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import socket
 import ssl
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import quote
 
@@ -21,10 +24,21 @@ from epix.messages import soap
 from epix.model import Position
 from epix.namespaces import EPX, qname
 from epix.safexml import XmlRefused
-from epix.transport.errors import PartnerUnreachable, explain
+from epix.transport import deadline
+from epix.transport.deadline import DeadlineTransport
+from epix.transport.errors import AnswerUnusable, PartnerUnreachable, answer_incomplete, answer_too_large, explain
 from epix.transport.exchange import Exchange
 
+#: Seconds for one whole exchange: connect, TLS, request, headers and body.
 DEFAULT_TIMEOUT = 10.0
+#: Seconds to open the connection (TCP and TLS), within the exchange's deadline.
+DEFAULT_CONNECT_TIMEOUT = 5.0
+#: The largest body the harness reads from a partner (a permit with its attachments is a few MiB).
+DEFAULT_MAX_BODY = 32 * 1024 * 1024
+#: What an exchange keeps of a body that grew past the cap, for the report.
+KEPT_OF_A_LARGE_BODY = 64 * 1024
+#: How many exchanges a client remembers (steps look at the latest).
+KEPT_EXCHANGES = 32
 XML = "application/xml"
 #: The test header that names the sender when a test set-up runs without mutual TLS (ENV-02).
 PARTY_HEADER = "EPIX-Party"
@@ -42,19 +56,24 @@ class _HttpEndpoint:
         ssl_context: ssl.SSLContext | None = None,
         party: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        max_body: int = DEFAULT_MAX_BODY,
         transport: httpx.BaseTransport | None = None,
         trust_env: bool = False,
         on_exchange: Callable[[Exchange], None] | None = None,
     ):
         self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.max_body = max_body
         self.party = party
-        self.exchanges: list[Exchange] = []
+        #: The latest exchanges (older ones are let go, so a long run does not keep every body).
+        self.exchanges: deque[Exchange] = deque(maxlen=KEPT_EXCHANGES)
         self._on_exchange = on_exchange
         verify = ssl_context if ssl_context is not None else True
         self._http = httpx.Client(
             verify=verify,
             timeout=httpx.Timeout(timeout),
-            transport=transport or httpx.HTTPTransport(verify=verify, trust_env=trust_env, socket_options=_NO_DELAY),
+            transport=transport or DeadlineTransport(verify=verify, trust_env=trust_env, socket_options=_NO_DELAY),
             trust_env=trust_env,
             follow_redirects=False,
         )
@@ -82,29 +101,61 @@ class _HttpEndpoint:
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
     ) -> Exchange:
-        """Send one request and record it; raises :class:`PartnerUnreachable` without a response."""
+        """Send one request and record it, within one deadline for the whole exchange.
+
+        Raises :class:`PartnerUnreachable` when no connection is made, and
+        :class:`AnswerUnusable` when the partner took the connection but its answer did not
+        complete within the deadline, or grew past ``max_body``.
+        """
         sent_headers = dict(headers or {})
         if self.party and not any(k.lower() == PARTY_HEADER.lower() for k in sent_headers):
             sent_headers[PARTY_HEADER] = self.party
+        limit = timeout if timeout is not None else self.timeout
         request = self._http.build_request(
             method, url, content=content or None, headers=sent_headers,
-            timeout=httpx.Timeout(timeout if timeout is not None else self.timeout),
+            timeout=httpx.Timeout(limit, connect=min(limit, self.connect_timeout)),
         )
         exchange = Exchange(method, str(request.url), dict(request.headers), content)
         started = time.perf_counter()
-        try:
-            response = self._http.send(request)
-        except httpx.TransportError as error:
-            exchange.elapsed = time.perf_counter() - started
-            exchange.error = explain(error, str(request.url), timeout or self.timeout)
-            self._record(exchange)
-            raise PartnerUnreachable(exchange.error, url=str(request.url), exchange=exchange) from error
+        with deadline.within(limit) as due:
+            try:
+                response = self._http.send(request, stream=True)
+                try:
+                    exchange.status = response.status_code
+                    exchange.response_headers = dict(response.headers)
+                    exchange.response_body = self._read_body(response, exchange)
+                finally:
+                    response.close()
+            except httpx.TransportError as error:
+                exchange.elapsed = time.perf_counter() - started
+                connected = exchange.status is not None or isinstance(error, (httpx.ReadTimeout, httpx.WriteTimeout))
+                if connected or deadline.passed(due):
+                    exchange.error = answer_incomplete(exchange, str(request.url), limit, error)
+                    self._record(exchange)
+                    raise AnswerUnusable(exchange.error, url=str(request.url), exchange=exchange) from error
+                exchange.error = explain(error, str(request.url), limit)
+                self._record(exchange)
+                raise PartnerUnreachable(exchange.error, url=str(request.url), exchange=exchange) from error
         exchange.elapsed = time.perf_counter() - started
-        exchange.status = response.status_code
-        exchange.response_headers = dict(response.headers)
-        exchange.response_body = response.content
+        if exchange.truncated:
+            exchange.error = answer_too_large(exchange, str(request.url), self.max_body)
+            self._record(exchange)
+            raise AnswerUnusable(exchange.error, url=str(request.url), exchange=exchange)
         self._record(exchange)
         return exchange
+
+    def _read_body(self, response: httpx.Response, exchange: Exchange) -> bytes:
+        """The body, read as it arrives; past ``max_body`` only its first bytes are kept and
+        ``exchange.truncated`` says how many were read before the harness stopped reading."""
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self.max_body:
+                exchange.truncated = size
+                return b"".join(chunks)[:KEPT_OF_A_LARGE_BODY]
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _record(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)

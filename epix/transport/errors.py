@@ -22,6 +22,41 @@ class PartnerUnreachable(Exception):
         super().__init__(sentence)
 
 
+class AnswerUnusable(Exception):
+    """The partner took the connection but its answer cannot be used: it did not complete
+    within the exchange's deadline, broke off, or grew past the size the harness reads.
+    This is the partner's behaviour (a failed check), never a refusal and never the
+    harness's error. ``exchange`` holds what was sent and what arrived (a body's first bytes).
+    """
+
+    def __init__(self, sentence: str, *, url: str, exchange: Exchange):
+        self.sentence = sentence
+        self.url = url
+        self.exchange = exchange
+        super().__init__(sentence)
+
+
+def answer_incomplete(exchange: Exchange, url: str, limit: float, error: httpx.TransportError) -> str:
+    """Why an answer that began (or a connection that was taken) gave no complete response."""
+    where = _origin(url)
+    if exchange.status is None:
+        if isinstance(error, (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return f"{where} took the request but sent no complete answer within {limit:g} s"
+        return f"{where} took the request but closed the connection without answering ({type(error).__name__})"
+    arrived = f"HTTP {exchange.status}, {exchange.media_type or 'no Content-Type'}"
+    if isinstance(error, httpx.TimeoutException):
+        return f"{where} began its answer ({arrived}) but did not finish it within {limit:g} s"
+    return f"{where} broke off its answer ({arrived}): {error or type(error).__name__}"
+
+
+def answer_too_large(exchange: Exchange, url: str, cap: int) -> str:
+    """The sentence for an answer that grew past ``cap`` bytes."""
+    first = exchange.response_body[:60].decode("utf-8", errors="replace")
+    return (f"{_origin(url)} answered HTTP {exchange.status}, {exchange.media_type or 'no Content-Type'}, "
+            f"with a body of more than {cap:,} bytes (the most the harness reads; it stopped after "
+            f"{exchange.truncated:,}); it begins {first!r}")
+
+
 def explain(error: httpx.TransportError, url: str, timeout: float) -> str:
     """One sentence a person can act on, for an httpx transport error."""
     where = _origin(url)
@@ -33,8 +68,6 @@ def explain(error: httpx.TransportError, url: str, timeout: float) -> str:
         )
     if isinstance(error, (httpx.ConnectTimeout, httpx.PoolTimeout)):
         return f"no connection to {where} within {timeout:g} s; check the address and any firewall"
-    if isinstance(error, (httpx.ReadTimeout, httpx.WriteTimeout)):
-        return f"{where} accepted the connection but did not answer within {timeout:g} s"
     if isinstance(error, httpx.ConnectError):
         return _connect_sentence(error, where)
     return f"the exchange with {where} failed: {error or type(error).__name__}"

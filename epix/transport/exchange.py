@@ -29,6 +29,9 @@ class Exchange:
     response_body: bytes = b""
     elapsed: float = 0.0
     error: str | None = None
+    #: How many body bytes had arrived when the harness stopped reading an answer past its
+    #: size cap (``response_body`` then keeps only the first of them); ``None``: read whole.
+    truncated: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -77,8 +80,14 @@ class Exchange:
         """The status with the time taken, the headers (secrets masked) and the body; or why none came."""
         if self.status is None:
             return f"no response: {self.error or 'unknown reason'}"
+        body = _body(self.response_body, limit)
+        if self.truncated is not None:
+            body += (f"\n… (the harness stopped reading after {self.truncated:,} bytes; "
+                     f"the first {len(self.response_body):,} are shown)")
+        if self.error:
+            body += f"\n-- {self.error}"
         return "\n".join([f"HTTP {self.status}  ({self.elapsed * 1000:.0f} ms)", *_headers(self.response_headers), "",
-                          _body(self.response_body, limit)])
+                          body])
 
 
 def _headers(headers: dict[str, str]) -> list[str]:
