@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 from epix.commands.run import UNUSED_PLUGINS  # noqa: E402
 from epix.partner.faults import CATALOGUE, Fault  # noqa: E402
 from epix.report.outcomes import BROKEN, FAILED, NOT_CLAIMED, PASSED, RunOutcome  # noqa: E402
+from epix.validation.schema import SECOND_OPINION_VARIABLE  # noqa: E402
 
 SUITE = ROOT / "steps" / "test_conformance.py"
 #: Deadlines of the self-test's profile: short, so that the faults that answer late
@@ -120,7 +121,8 @@ def _outcome(folder: Path) -> RunOutcome:
 
 
 def _environment(pki: Path) -> dict[str, str]:
-    return {**os.environ, "EPIX_SUITE_PKI": str(pki)}
+    """Every run also has xmlschema judge each message lxml judged (a disagreement breaks the scenario)."""
+    return {**os.environ, "EPIX_SUITE_PKI": str(pki), SECOND_OPINION_VARIABLE: "1"}
 
 
 def run_suite(faults: tuple[str, ...], pki: Path) -> tuple[RunOutcome, int, str]:

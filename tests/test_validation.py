@@ -445,3 +445,38 @@ def test_xxe_http_entity_and_external_dtd_are_never_fetched(http_server, padding
         assert "fetched-content" not in str(report.as_dict())
     time.sleep(0.2)
     assert _Recorder.requests == [], "the validator fetched an external entity"
+
+
+# --- a second schema engine --------------------------------------------------------------
+
+
+def test_with_a_second_opinion_both_engines_judge_and_agree(monkeypatch) -> None:
+    from epix.validation import schema
+
+    monkeypatch.setenv(schema.SECOND_OPINION_VARIABLE, "1")
+    assert not [f for f in _validate(build_permit(sample_permit())).findings if f.code == "EPX-300"]
+    broken = build_permit(sample_permit())
+    broken.append(etree.Element("{urn:example}Extra"))
+    assert [f.code for f in _validate(broken).findings if f.code == "EPX-300"] == ["EPX-300"]
+    for sample in sorted(FIXTURES.rglob("*.xml")):
+        validate(sample.read_bytes(), now=NOW)  # raises EnginesDisagree on any disagreement
+
+
+def test_engines_that_disagree_stop_the_check(monkeypatch) -> None:
+    """A stand-in for lxml that calls everything valid: xmlschema's errors show the disagreement."""
+    from epix.schemaset import default_schema_set
+    from epix.validation import schema
+
+    class Lenient:
+        error_log: list = []
+
+        def validate(self, root) -> bool:  # noqa: ANN001
+            return True
+
+    broken = build_permit(sample_permit())
+    broken.append(etree.Element("{urn:example}Extra"))
+    detailed = default_schema_set().xmlschema_for(broken.tag)
+    assert schema.check_schema(broken, Lenient(), detailed, schema.DOCUMENT) == []
+    monkeypatch.setenv(schema.SECOND_OPINION_VARIABLE, "1")
+    with pytest.raises(schema.EnginesDisagree, match="lxml finds the document valid, xmlschema finds"):
+        schema.check_schema(broken, Lenient(), detailed, schema.DOCUMENT)

@@ -2,13 +2,15 @@
 
 lxml answers yes or no quickly; only when the answer is no does xmlschema walk the same
 lxml tree (``iter_errors``) to list each error with the XPath of its node (prefixes of
-:data:`epix.namespaces.PREFIXES`) and its line. The code and requirement depend on what
+:data:`epix.namespaces.PREFIXES`) and its line. With :data:`SECOND_OPINION_VARIABLE` set,
+xmlschema also judges what lxml found valid, and a disagreement stops the check. The code and requirement depend on what
 was validated: a document is EPX-300 / DOC-01, an envelope EPX-101 / ENV-10, an
 acknowledgement EPX-101 / ACK-01, a binding-A request EPX-101 / PULL-04.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,6 +42,30 @@ BINDING_A_RESPONSE = SchemaCheck("EPX-101", "PULL-02", "binding A response")
 STATUS = SchemaCheck("EPX-101", "LIF-02", "status")
 TRACKING = SchemaCheck("EPX-101", "HUB-01", "tracking status")
 
+#: Set (to any value) to have xmlschema judge every document that lxml judged as well, and
+#: to stop at any disagreement: the self-test does, so that a misreading by one schema
+#: engine cannot pass unnoticed.
+SECOND_OPINION_VARIABLE = "EPIX_SECOND_OPINION"
+
+
+def second_opinion() -> bool:
+    return bool(os.environ.get(SECOND_OPINION_VARIABLE))
+
+
+class EnginesDisagree(RuntimeError):
+    """lxml and xmlschema gave different verdicts on one message: a fault of the harness's
+    schema handling, not of the partner (a scenario that meets it is broken)."""
+
+    def __init__(self, check: SchemaCheck, lxml_valid: bool, first: XMLSchemaValidationError | None,
+                 lxml_errors: list[etree._LogEntry]):
+        if lxml_valid:
+            why = f"lxml finds the {check.what} valid, xmlschema finds: {first.reason if first else '?'}"
+        else:
+            why = (f"lxml finds the {check.what} invalid ({lxml_errors[0].message if lxml_errors else '?'}), "
+                   "xmlschema finds no error")
+        super().__init__(f"the two schema engines disagree on a {check.what}: {why}")
+
+
 DetailedSchema = xmlschema.XMLSchemaBase | Callable[[], xmlschema.XMLSchemaBase]
 _CLARK = re.compile(r"\{([^}]*)\}([\w.\-]+)")
 
@@ -60,12 +86,17 @@ def check_schema(
     payload of an envelope, validated as a document of its own); ``prefixes`` name the
     namespaces in locations and sentences.
     """
-    if schema.validate(root):
+    valid = schema.validate(root)
+    if valid and not second_opinion():
         return []
     lxml_errors = list(schema.error_log)
     detail = detailed() if callable(detailed) else detailed
     names = _Names(prefixes)
     raw = [(error, _node_of(error)) for error in detail.iter_errors(root)]
+    if second_opinion() and valid == bool(raw):
+        raise EnginesDisagree(check, valid, raw[0][0] if raw else None, lxml_errors)
+    if valid:
+        return []
     kept = [(e, n) for e, n in raw if n is None or ignore is None or not ignore(n)]
     if raw:
         return [_finding(error, node, check, names) for error, node in _without_consequences(kept)]
