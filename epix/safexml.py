@@ -8,6 +8,7 @@ profile, goes through :func:`parse`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from lxml import etree
@@ -42,13 +43,17 @@ def _parser() -> etree.XMLParser:
 def parse(data: bytes, *, source: str = "message") -> etree._Element:
     """Parse ``data`` safely and return the root element.
 
-    Raises :class:`XmlRefused` for an empty body, bytes that are not well-formed XML,
-    and any document with a DOCTYPE (and so any DTD or entity declaration).
+    Raises :class:`XmlRefused` for an empty body, bytes that are not well-formed XML, a
+    document declared in another encoding than UTF-8 (profile section 4, ENV-03), and any
+    document with a DOCTYPE (and so any DTD or entity declaration).
     """
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError("parse() takes bytes")
     if not data.strip():
         raise XmlRefused("the body is empty", source=source)
+    encoding = _declared_encoding(bytes(data))
+    if encoding is not None and encoding.lower() not in ("utf-8", "utf8"):
+        raise XmlRefused(f"the document is declared in {encoding}; the profile's XML is UTF-8", source=source)
     if _prolog_declares_dtd(bytes(data)):
         raise XmlRefused("the document declares a DTD or entities, which the profile forbids", source=source)
     try:
@@ -64,6 +69,20 @@ def parse(data: bytes, *, source: str = "message") -> etree._Element:
     for node in root.iter(etree.Entity):
         raise XmlRefused(f"the document uses the entity {node.name!r}", source=source, line=node.sourceline)
     return root
+
+
+_DECLARATION = re.compile(rb"""<\?xml\s[^>]*?encoding\s*=\s*["']([^"']{1,40})["']""")
+_OTHER_BOMS = {b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
+
+
+def _declared_encoding(data: bytes) -> str | None:
+    """The encoding a document says it is in (its byte order mark, or its XML declaration's
+    ``encoding``), or ``None`` when it says nothing (UTF-8, by XML's rules)."""
+    for mark, name in _OTHER_BOMS.items():
+        if data.startswith(mark):
+            return name
+    match = _DECLARATION.match(data.removeprefix(b"\xef\xbb\xbf")[:200])
+    return match.group(1).decode("ascii", errors="replace") if match else None
 
 
 def _prolog_declares_dtd(data: bytes) -> bool:

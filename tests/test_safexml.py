@@ -18,6 +18,8 @@ def test_a_well_formed_document_is_read():
     root = parse(b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- note --><a><b>x</b></a>')
     assert root.tag == "a"
     assert root.findtext("b") == "x"
+    for declaration in (b"<?xml version='1.0' encoding='utf-8'?>", b'<?xml version="1.0"?>', b"\xef\xbb\xbf"):
+        assert parse(declaration + "<a>é</a>".encode()).text == "é"
 
 
 @pytest.mark.parametrize(
@@ -29,6 +31,9 @@ def test_a_well_formed_document_is_read():
         (b"\x00\x01\x02binary", "not well-formed"),
         (b"just text", "not well-formed"),
         (b"<a>&undeclared;</a>", "not well-formed"),
+        (b'<?xml version="1.0" encoding="ISO-8859-1"?><a>\xe9</a>', "declared in ISO-8859-1"),
+        (b"\xef\xbb\xbf<?xml version='1.0' encoding='windows-1252'?><a/>", "declared in windows-1252"),
+        ("<a>x</a>".encode("utf-16"), "declared in UTF-16"),
     ],
 )
 def test_what_is_not_a_document_is_refused_with_epx_100(data, reason):

@@ -97,7 +97,7 @@ def test_ecdsa_sign_and_verify(pki: Pki, permit: etree._Element) -> None:
     assert method.endswith("#ecdsa-sha256")
     result = verify(signed, pki.trust_store, sender="FR")
     assert result.passed, result.table()
-    assert "EC secp256r1" in result.check("algorithm policy").detail
+    assert "EC secp256r1" in result.check("key policy").detail
 
 
 @pytest.mark.parametrize("algorithm", ["rsa-sha384", "rsa-sha512"])
@@ -167,12 +167,12 @@ CASES: dict[str, tuple[Make, str, str, str, str]] = {
                       "was not yet valid"),
     "revoked": (_signed_by("revoked"), "EPX-204", "SIG-06", "revocation", "was revoked"),
     "rsa1024": (_unchecked("rsa1024", SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256), "EPX-205", "SIG-02",
-                "algorithm policy", "1024 bits"),
+                "key policy", "1024 bits"),
     "sha1 signature": (lambda p, d, s: faults.sign_with_sha1(d, p.signing_key("CH", "sha1")), "EPX-205", "SIG-02",
                        "algorithm policy", "rsa-sha1 (SHA-1)"),
     "sha1 digest": (_unchecked("rsa", SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA1), "EPX-205", "SIG-02",
                     "algorithm policy", "digest method http://www.w3.org/2000/09/xmldsig#sha1 (SHA-1)"),
-    "sha1 certificate": (_signed_by("sha1"), "EPX-205", "SIG-02", "algorithm policy", "signed with SHA1"),
+    "sha1 certificate": (_signed_by("sha1"), "EPX-205", "SIG-02", "key policy", "signed with SHA1"),
     "reference #x": (lambda p, d, s: faults.sign_by_id(d, p.signing_key("CH")), "EPX-206", "SIG-01",
                      "single reference", "URI='#x'"),
     "two references": (lambda p, d, s: faults.with_second_reference(s), "EPX-206", "SIG-01", "single reference",
@@ -189,6 +189,18 @@ CASES: dict[str, tuple[Make, str, str, str, str]] = {
     "two signatures": (lambda p, d, s: _with_extra_signature(s), "EPX-206", "SIG-01", "signature placement",
                        "2 ds:Signature"),
 }
+
+
+def test_of_several_failures_the_one_section_9_names_first_is_the_error(pki: Pki, permit: etree._Element) -> None:
+    """Step 7 of section 9: structure, algorithms, digest and value, chain, validity, revocation.
+    A SHA-1 signature without its certificate is refused for the algorithm (EPX-205), though
+    the missing certificate (EPX-202) is found as well."""
+    document = faults.sign_with_sha1(permit, pki.signing_key("CH", "sha1"))
+    for data in document.iter(qname(DS, "X509Data")):
+        data.getparent().remove(data)
+    result = verify(document, pki.trust_store, sender="CH")
+    assert {c.name for c in result.checks if c.outcome == "failed"} >= {"algorithm policy", "signing certificate"}
+    assert (result.finding.code, result.finding.requirement) == ("EPX-205", "SIG-02")
 
 
 def _with_extra_signature(signed: etree._Element) -> etree._Element:

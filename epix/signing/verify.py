@@ -95,9 +95,18 @@ def verify(root: etree._Element, trust: TrustStore, *, sender: str | None = None
     for spec in _CHECKS:
         check, failure = spec.run(context, checks)
         checks.append(check)
-        if failure is not None and first is None:
+        if failure is not None and (first is None or _rank(check) < _rank(first[0])):
             first = (check, failure)
     return _verdict(context, checks, first)
+
+
+#: The order in which section 9 (step 7) names the signature checks: of several that fail,
+#: the error is the one named first.
+_ORDER = ("EPX-200", "EPX-206", "EPX-205", "EPX-201", "EPX-202", "EPX-203", "EPX-204")
+
+
+def _rank(check: Check) -> int:
+    return _ORDER.index(check.code) if check.code in _ORDER else len(_ORDER)
 
 
 def _verdict(context: _Context, checks: list[Check], first: tuple[Check, _Failed] | None) -> Verification:
@@ -193,19 +202,24 @@ def _signing_certificate(context: _Context) -> str:
 
 
 def _algorithm_policy(context: _Context) -> str:
-    assert context.signature is not None and context.reference is not None and context.leaf is not None
+    assert context.signature is not None and context.reference is not None
     signed_info = context.signature.find(qname(DS, "SignedInfo"))
     try:
         policy.check_canonicalisation(_algorithm(signed_info, "CanonicalizationMethod"))
         method = policy.signature_method(_algorithm(signed_info, "SignatureMethod"))
         digest = policy.digest_method(_algorithm(context.reference, "DigestMethod"))
-        for index, certificate in enumerate(context.certificates):
-            problem = _certificate_problem(certificate, index == 0)
-            if problem:
-                raise policy.AlgorithmRefused(problem)
     except policy.AlgorithmRefused as refused:
         raise _Failed(f"{refused} (SIG-02)", xpath_of(context.signature)) from None
-    return f"{_fragment(method.value)}, digest {_fragment(digest.value)}, {_key_size(context.leaf)}"
+    return f"{_fragment(method.value)}, digest {_fragment(digest.value)}"
+
+
+def _key_policy(context: _Context) -> str:
+    assert context.signature is not None and context.leaf is not None
+    for index, certificate in enumerate(context.certificates):
+        problem = _certificate_problem(certificate, index == 0)
+        if problem:
+            raise _Failed(f"{problem} (SIG-02)", xpath_of(context.signature))
+    return _key_size(context.leaf)
 
 
 def _signature_value(context: _Context) -> str:
@@ -296,9 +310,10 @@ _CHECKS = (
     _Spec("signature placement", "SIG-01", "EPX-206", ("signature present",), _signature_placement),
     _Spec("single reference", "SIG-01", "EPX-206", ("signature placement",), _single_reference),
     _Spec("transforms", "SIG-01", "EPX-206", ("single reference",), _transforms),
+    _Spec("algorithm policy", "SIG-02", "EPX-205", ("single reference",), _algorithm_policy),
     _Spec("signing certificate", "SIG-03", "EPX-202", ("signature placement",), _signing_certificate),
-    _Spec("algorithm policy", "SIG-02", "EPX-205", ("single reference", "signing certificate"), _algorithm_policy),
-    _Spec("signature value", "SIG-01", "EPX-201", ("transforms", "algorithm policy"), _signature_value),
+    _Spec("key policy", "SIG-02", "EPX-205", ("signing certificate",), _key_policy),
+    _Spec("signature value", "SIG-01", "EPX-201", ("transforms", "algorithm policy", "key policy"), _signature_value),
     _Spec("digest", "SIG-01", "EPX-201", ("signature value",), _reference_digest),
     _Spec("chain to trust anchor", "SIG-04", "EPX-202", ("signing certificate",), _chain),
     _Spec("key usage", "SIG-04", "EPX-202", ("signing certificate",), _key_usage),
