@@ -99,6 +99,14 @@ def test_examples_add_only_requirement_tags(catalogue) -> None:
                 assert all(REQUIREMENT.match(t[1:]) for t in tags), f"{path.name}:{number}: {tags}"
 
 
+def test_no_feature_name_holds_the_separator_of_scenario_titles() -> None:
+    """epix.report.recorder.scenario_title reads "<feature>: <scenario>"."""
+    for path in FEATURES.glob("*.feature"):
+        names = [line.strip().removeprefix("Feature:") for line in path.read_text().splitlines()
+                 if line.strip().startswith("Feature:")]
+        assert names and all(": " not in name for name in names), path.name
+
+
 def test_every_area_has_one_feature_file() -> None:
     areas = []
     for path in FEATURES.glob("*.feature"):
