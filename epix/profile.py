@@ -26,6 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from epix.model import DOCUMENT_STATES
+from epix.party import is_party_id
 
 #: The capabilities a partner can claim (profile section 12).
 BINDING_A_CAPABILITIES = ("pull", "final", "confirm-quantities")
@@ -36,7 +37,6 @@ TEST_DOCUMENT_STATES = (*DOCUMENT_STATES, "expired")
 SOAP_OPERATIONS = (
     "GetNonFinalCitesCertificate", "GetFinalCitesCertificate", "ConfirmQuantities", "ServiceState",
 )
-_PARTY_ID = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,16})?$")
 _DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9/.\-]{1,35}$")
 
 
@@ -237,7 +237,7 @@ class _Reader:
         return value
 
     def party(self, name: str, value: Any) -> str | None:
-        if not isinstance(value, str) or not _PARTY_ID.match(value):
+        if not is_party_id(value):
             self.problem(f"{name} must be a party ID: an upper-case ISO 3166-1 alpha-2 code, optionally "
                          f"followed by '-' and an authority code (\"CH\", \"US-FWS\"), not {value!r}.")
             return None

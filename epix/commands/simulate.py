@@ -16,7 +16,6 @@ from pathlib import Path
 
 from epix import clock
 from epix.cli import UsageError
-from epix.messages.identifiers import is_party_id
 from epix.model import DOCUMENT_TYPES
 from epix.partner.app import create_app, log_exchanges
 from epix.partner.config import BASE_PATH, SOAP_PATH, PartnerConfig
@@ -26,6 +25,7 @@ from epix.partner.running import partner_ssl_context
 from epix.partner.server import LOOPBACK, ServerError, bind, run_loop, serve_until_signalled
 from epix.partner.store import StoreError
 from epix.partner.workers import WorkerFailed, run_workers
+from epix.party import is_party_id
 from epix.pki import Pki, PkiError, init_pki
 from epix.transport import TlsSetupError
 
