@@ -2,8 +2,9 @@
 
 Each subcommand lives in its own module under :mod:`epix.commands` and provides
 ``register(subparsers)``, which adds its parser and sets ``func`` to a callable taking
-the parsed arguments and returning the exit code. Exit codes: 0 success, 1 findings or
-failures, 2 usage or configuration error, 3 partner unreachable.
+the parsed arguments and returning the exit code. The exit codes and :class:`UsageError`
+live in :mod:`epix.exits`: 0 success, 1 findings or failures, 2 usage or configuration
+error, 3 partner unreachable.
 """
 
 from __future__ import annotations
@@ -13,13 +14,9 @@ import importlib
 import sys
 
 from epix import __version__
+from epix.exits import Exit, UsageError
 
 COMMANDS = ("run", "simulate", "validate", "pki", "report")
-EXIT_USAGE = 2
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called or configured; the message is shown as is."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,12 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     try:
         return int(args.func(args))
     except UsageError as exc:
         print(f"epix {args.command}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     except KeyboardInterrupt:
         print(f"epix {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return Exit.INTERRUPTED

@@ -13,14 +13,14 @@ Layout of a PKI directory (``epix pki init --parties CH,FR,DE --out DIR``)::
                bad/foreign-root-ca.pem        the unregistered CA that issued bad/foreign-ca.pem
 
 A party ID (profile section 1) is written into every subject as ``C=<country>`` and, for
-parties such as ``US-FWS``, ``OU=<authority code>``; :func:`party_of` reads it back.
+parties such as ``US-FWS``, ``OU=<authority code>``; :func:`epix.party.party_of` reads it
+back.
 Private keys are written with mode 0600 and no file is ever overwritten.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -35,14 +35,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+import epix.party
 from epix import clock
+from epix.party import check_party_id, is_party_id
 
 if TYPE_CHECKING:
     from epix.signing import SigningKey, TrustStore
 
 PrivateKey = Union[rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey]
-
-PARTY_ID = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,10})?$")
 
 #: The negative-test certificates under ``<PARTY>/bad/`` and the rule each one breaks.
 NEGATIVE_CERTIFICATES: dict[str, str] = {
@@ -73,33 +73,8 @@ class PkiError(Exception):
     """The PKI directory cannot be made or read as asked; the message says what to do."""
 
 
-class InvalidPartyId(PkiError, ValueError):
-    """A party ID that does not follow section 1 of the profile."""
-
-
-def check_party_id(party: str) -> str:
-    """Return ``party`` if it is a party ID (``CH``, ``US-FWS``), else raise :class:`InvalidPartyId`."""
-    if not isinstance(party, str) or not PARTY_ID.match(party):
-        raise InvalidPartyId(
-            f"{party!r} is not a party ID: use the upper-case ISO 3166-1 alpha-2 country code, "
-            "optionally followed by '-' and an authority code (CH, US-FWS)"
-        )
-    return party
-
-
-def party_of(name: x509.Name) -> str | None:
-    """The party ID a subject names: ``countryName``, plus ``-organizationalUnitName`` if present."""
-    countries = name.get_attributes_for_oid(NameOID.COUNTRY_NAME)
-    if not countries:
-        return None
-    units = name.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)
-    party = str(countries[0].value) + (f"-{units[0].value}" if units else "")
-    return party if PARTY_ID.match(party) else None
-
-
-def party_of_certificate(certificate: x509.Certificate) -> str | None:
-    """The party ID in a certificate's subject (ENV-02), or ``None`` if it names none."""
-    return party_of(certificate.subject)
+class InvalidPartyId(epix.party.InvalidPartyId, PkiError):
+    """A party ID that does not follow section 1 of the profile (:mod:`epix.party`), given for a PKI."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +163,7 @@ class Pki:
         root = Path(directory)
         if not root.is_dir():
             raise PkiError(f"{root} is not a PKI directory; make one with: epix pki init --parties CH,FR --out {root}")
-        parties = tuple(sorted(p.name for p in root.iterdir() if PARTY_ID.match(p.name) and (p / "ca.pem").exists()))
+        parties = tuple(sorted(p.name for p in root.iterdir() if is_party_id(p.name) and (p / "ca.pem").exists()))
         if not parties:
             raise PkiError(f"{root} holds no party's PKI (no <PARTY>/ca.pem); make one with: epix pki init")
         for party in parties:
@@ -234,8 +209,11 @@ def init_pki(parties: list[str], out: Path | str) -> Pki:
     """
     if not parties:
         raise InvalidPartyId("no party given: name at least one party ID, e.g. --parties CH,FR")
-    for party in parties:
-        check_party_id(party)
+    for name in parties:
+        try:
+            check_party_id(name)
+        except epix.party.InvalidPartyId as exc:
+            raise InvalidPartyId(str(exc)) from None
     if len(set(parties)) != len(parties):
         raise InvalidPartyId(f"a party is named twice in {', '.join(parties)}")
     root = Path(out)

@@ -14,9 +14,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from epix import clock
 from epix.cli import main
-from epix.pki import (
-    NEGATIVE_CERTIFICATES, InvalidPartyId, Pki, PkiError, check_party_id, init_pki, party_of_certificate,
-)
+from epix.party import check_party_id, party_of_certificate
+from epix.pki import NEGATIVE_CERTIFICATES, InvalidPartyId, Pki, PkiError, init_pki
 
 
 def _cert(path: Path) -> x509.Certificate:

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from epix.profile import ProfileError, load_profile
+from epix.profile import BindingB, OurParty, Partner, ProfileError, TestDocument, load_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ROOT / "fixtures" / "profiles"
@@ -117,6 +117,24 @@ def test_every_setting_of_the_example_remote_profile_is_explained() -> None:
     ("mtls = true", 'mtls = "yes"', r"^partner\.mtls must be true or false, not the text 'yes'"),
     ("answer = 10", "answer = -1", r"^timeouts\.answer must be a positive number of seconds"),
     ("size_limit_bytes = 10485760", "size_limit_bytes = 1000", r"^partner\.size_limit_bytes is 1000.*10 MiB"),
+    ('acknowledgements = "sync"', 'acknowledgements = "later"',
+     r"^partner\.acknowledgements must be one of sync, async, not 'later'\.$"),
+    ('crls = ["pki/FR/crl.pem"]', 'crls = "pki/FR/crl.pem"',
+     r"^partner\.crls must be a list in square brackets, not the text 'pki/FR/crl\.pem'\.$"),
+    ("[partner.binding_b]", "[[partner.binding_b]]",
+     r"^partner\.binding_b must be a table \(\[partner\.binding_b\]\), not a list\.$"),
+    ('ServiceState = "urn:ServiceState"', 'ServiceStat = "urn:ServiceState"',
+     r"^partner\.binding_a\.actions\.ServiceStat is not a field of partner\.binding_a\.actions; "
+     r"did you mean partner\.binding_a\.actions\.ServiceState\?$"),
+    ('token = "W2N6-7HDE"', 'tokn = "W2N6-7HDE"', r"^partner\.documents\[2\]\.tokn is not a field of a test document"),
+    ('number = "26FR000090"', 'number = "26fr000090"', r"^partner\.documents\[2\]\.number must be a document number"),
+    ('state = "cancelled"\n', "", r"^partner\.documents\[2\]\.state is missing: give one of issued, "),
+    ("answer = 10", 'answer = "10"', r"^timeouts\.answer must be a positive number of seconds, not '10'\.$"),
+    ('signing_key = "pki/CH/signing.key"\n', "", r"^us\.signing_key is missing: give the private key of "),
+    ('chain = []', 'chain = ["pki/CH/signing.key"]', r"^us\.chain\[0\]: .*signing\.key is not a PEM certificate"),
+    ('requirement_links = "https://epix-pilot.invalid/profile/v1#{}"', 'requirement_links = "https://x"',
+     r"^report\.requirement_links must be a URL template with \{\} where the requirement ID goes"),
+    ("[timeouts]", "[simulator]\n[timeouts]", r"^partner and simulator are both given: "),
 ])
 def test_each_mistake_is_one_sentence_naming_the_field(remote: Path, old: str, new: str, expected: str) -> None:
     problems = _problems(_edit(remote, old, new))
@@ -177,6 +195,39 @@ def test_unknown_simulator_field_is_named(tmp_path: Path) -> None:
     profile.write_text('[us]\nparty = "CH"\n[simulator]\nparty = "FR"\nfault = ["x"]\n')
     [problem] = _problems(profile)
     assert problem == "simulator.fault is not a field of simulator; did you mean simulator.faults?"
+
+
+def test_a_profile_for_the_simulator_needs_no_certificates_of_ours(tmp_path: Path) -> None:
+    profile = tmp_path / "sim.toml"
+    profile.write_text('[us]\nparty = "CH"\n[simulator]\n')
+    loaded = load_profile(profile)
+    assert loaded.us.client_certificate is None and loaded.simulator.party == "FR"
+    assert loaded.name == "sim" and loaded.path == profile.resolve()
+
+
+def test_secrets_stay_out_of_the_representation(remote: Path) -> None:
+    profile = load_profile(remote)
+    shown = repr(profile)
+    assert "K7Q2-93XM" not in shown and "tls-client.key" not in shown and "signing.key" not in shown
+    assert profile.partner.documents[0].token == "K7Q2-93XM"
+    assert profile.us.client_key == remote.parent / "pki" / "CH" / "tls-client.key"
+
+
+def test_a_profile_is_completed_with_a_partner_known_at_run_time(remote: Path) -> None:
+    """As the suite does for the simulated partner: the tables are built from values, not read."""
+    profile = load_profile(remote)
+    pki = remote.parent / "pki"
+    us = OurParty(party="CH", client_certificate=pki / "CH" / "tls-client.pem",
+                  client_key=pki / "CH" / "tls-client.key", other_party="DE")
+    partner = Partner(party="FR", capabilities=frozenset({"receive"}), trust_anchors=(pki / "FR" / "ca.pem",),
+                      binding_b=BindingB(url="https://127.0.0.1:8443/epix/v1/"),
+                      documents=(TestDocument("26FR000101", "expired", "K7Q2-93XM"),))
+    completed = profile.with_partner(partner, us)
+    assert completed.partner.binding_b.url == "https://127.0.0.1:8443/epix/v1"
+    assert completed.partner.documents_in("expired")[0].token == "K7Q2-93XM"
+    assert completed.us.other_party == "DE" and completed.us.signing_key is None
+    assert (completed.path, completed.name) == (profile.path, profile.name)
+    assert profile.partner.party == "FR" and profile.us.signing_key is not None
 
 
 def test_our_test_pki_folder_must_hold_our_party(remote: Path) -> None:

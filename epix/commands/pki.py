@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from epix.cli import UsageError
+from epix.exits import Exit, UsageError
 from epix.pki import NEGATIVE_CERTIFICATES, PkiError, init_pki
 
 
@@ -34,4 +34,4 @@ def run_init(args: argparse.Namespace) -> int:
     for party in parties:
         state = "reused" if party in existing else "created"
         print(f"{party}: {state} {pki.party(party).directory}")
-    return 0
+    return Exit.OK

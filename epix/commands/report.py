@@ -13,7 +13,7 @@ import argparse
 import webbrowser
 from pathlib import Path
 
-from epix.cli import UsageError
+from epix.exits import Exit, UsageError
 from epix.report.outcomes import RunOutcome, summary_table
 
 
@@ -42,8 +42,8 @@ def report(args: argparse.Namespace) -> int:
         made = generate_html(results, output.resolve(), history=run_folder.parent / "history.jsonl")
     except (ReportToolMissing, ReportFailed) as problem:
         print(f"epix report: {problem}")
-        return 1
+        return Exit.FAILED
     print(f"HTML report: {made.index}")
     if args.open:
         webbrowser.open(made.index.as_uri())
-    return 0
+    return Exit.OK

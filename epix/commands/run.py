@@ -16,9 +16,9 @@ import webbrowser
 from datetime import datetime
 from pathlib import Path
 
-from epix.cli import UsageError
+from epix.exits import Exit, UsageError
 from epix.report import allure_files
-from epix.report.outcomes import EXIT_CONFIGURATION, EXIT_FAILED, RunOutcome, problem_list, summary_table
+from epix.report.outcomes import RunOutcome, problem_list, summary_table
 
 PROJECT = Path(__file__).resolve().parents[2]
 SUITE_MODULE = PROJECT / "steps" / "test_conformance.py"
@@ -52,19 +52,19 @@ def run(args: argparse.Namespace) -> int:
     code = _pytest(args, paths)
     if code in (4, 5) and not paths.outcome.exists():
         print(f"epix run: no scenario ran (pytest exit {code}); check --tags {args.tags!r}", file=sys.stderr)
-        return EXIT_CONFIGURATION
+        return Exit.USAGE
     outcome = RunOutcome.load(paths.outcome) if paths.outcome.exists() else RunOutcome()
     if not outcome.results:
         print("epix run: no scenario matched --tags; nothing ran", file=sys.stderr)
-        return EXIT_CONFIGURATION
+        return Exit.USAGE
     _print_summary(outcome, args)
     if not args.no_html:
         _html(paths, profile.name, args.open)
     print(f"results: {paths.results}\njunit:   {paths.junit}")
     exit_code = outcome.exit_code()
-    if code not in (0, 1) and exit_code == 0:
+    if code not in (0, 1) and exit_code == Exit.OK:
         print(f"epix run: pytest stopped with exit {code}; see the output above", file=sys.stderr)
-        return EXIT_FAILED
+        return Exit.FAILED
     return exit_code
 
 

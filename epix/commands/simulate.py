@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 
 from epix import clock
-from epix.cli import UsageError
-from epix.messages.identifiers import is_party_id
+from epix.exits import Exit, UsageError
 from epix.model import DOCUMENT_TYPES
 from epix.partner.app import create_app, log_exchanges
 from epix.partner.config import BASE_PATH, SOAP_PATH, PartnerConfig
@@ -26,6 +25,7 @@ from epix.partner.running import partner_ssl_context
 from epix.partner.server import LOOPBACK, ServerError, bind, run_loop, serve_until_signalled
 from epix.partner.store import StoreError
 from epix.partner.workers import WorkerFailed, run_workers
+from epix.party import is_party_id
 from epix.pki import Pki, PkiError, init_pki
 from epix.transport import TlsSetupError
 
@@ -71,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.list_faults:
         print(listing())
-        return 0
+        return Exit.OK
     if not 1 <= args.workers <= MAX_WORKERS:
         raise UsageError(f"--workers {args.workers}: give between 1 and {MAX_WORKERS} worker processes "
                          f"(each holds a whole partner in memory; more than the cores brings nothing)")
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         endpoint.stop()
         raise UsageError(str(exc)) from None
     announce = lambda: _announce(endpoint, sock, args.documents_json, args.workers)  # noqa: E731
-    code = 0
+    code = Exit.OK
     try:
         if args.workers == 1:
             endpoint.resume()
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             run_workers(config, sock, args.workers, on_ready=announce)
     except WorkerFailed as exc:
         print(f"epix simulate: {exc}; the other workers were stopped", file=sys.stderr, flush=True)
-        code = 1
+        code = Exit.FAILED
     finally:
         sock.close()
         endpoint.stop()

@@ -18,15 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from epix.cli import UsageError
 from epix.codelists import default_codelists
+from epix.exits import Exit, UsageError
 from epix.findings import Finding
 from epix.validation import validate
 from epix.validation.report import ValidationReport
 
 #: The largest file the validator reads (50 MB); larger files are refused unread.
 MAX_FILE_BYTES = 50 * 1024 * 1024
-EXIT_VALID, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 _SNIFF = 8192
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
@@ -34,7 +33,7 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 class FileRefused(Exception):
     """A file that cannot be validated; ``exit_code`` says whether it is a usage error."""
 
-    def __init__(self, message: str, exit_code: int):
+    def __init__(self, message: str, exit_code: Exit):
         super().__init__(message)
         self.exit_code = exit_code
 
@@ -44,7 +43,7 @@ class FileResult:
     path: str
     report: ValidationReport | None = None
     problem: str | None = None
-    exit_code: int = EXIT_VALID
+    exit_code: Exit = Exit.OK
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -87,8 +86,8 @@ def validate_file(path: str, **options: Any) -> FileResult:
         finding = report.findings[0]
         where = f" (line {finding.line})" if finding.line and "line" not in finding.text else ""
         return FileResult(path, report=report, problem=f"not an XML document the profile accepts (EPX-100): "
-                          f"{_lower_first(finding.text)}{where}", exit_code=EXIT_FINDINGS)
-    return FileResult(path, report=report, exit_code=EXIT_VALID if report.valid else EXIT_FINDINGS)
+                          f"{_lower_first(finding.text)}{where}", exit_code=Exit.FAILED)
+    return FileResult(path, report=report, exit_code=Exit.OK if report.valid else Exit.FAILED)
 
 
 def read_document(path: Path) -> bytes:
@@ -99,27 +98,27 @@ def read_document(path: Path) -> bytes:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise FileRefused("no such file", EXIT_USAGE) from None
+        raise FileRefused("no such file", Exit.USAGE) from None
     except OSError as exc:
-        raise FileRefused(f"cannot read the file: {exc.strerror}", EXIT_USAGE) from None
+        raise FileRefused(f"cannot read the file: {exc.strerror}", Exit.USAGE) from None
     if stat.S_ISDIR(info.st_mode):
-        raise FileRefused("is a directory, not a file", EXIT_USAGE)
+        raise FileRefused("is a directory, not a file", Exit.USAGE)
     if not stat.S_ISREG(info.st_mode):
-        raise FileRefused("is not a regular file", EXIT_USAGE)
+        raise FileRefused("is not a regular file", Exit.USAGE)
     if info.st_size > MAX_FILE_BYTES:
         raise FileRefused(f"the file is {info.st_size:,} bytes, larger than the {_megabytes(MAX_FILE_BYTES)} "
-                          f"({MAX_FILE_BYTES:,} bytes) the validator reads", EXIT_USAGE)
+                          f"({MAX_FILE_BYTES:,} bytes) the validator reads", Exit.USAGE)
     if info.st_size == 0:
-        raise FileRefused("the file is empty", EXIT_FINDINGS)
+        raise FileRefused("the file is empty", Exit.FAILED)
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise FileRefused(f"cannot read the file: {exc.strerror}", EXIT_USAGE) from None
+        raise FileRefused(f"cannot read the file: {exc.strerror}", Exit.USAGE) from None
     if len(data) > MAX_FILE_BYTES:
-        raise FileRefused(f"the file is larger than the {_megabytes(MAX_FILE_BYTES)} the validator reads", EXIT_USAGE)
+        raise FileRefused(f"the file is larger than the {_megabytes(MAX_FILE_BYTES)} the validator reads", Exit.USAGE)
     if _is_binary(data):
-        raise FileRefused("binary content, not an XML document", EXIT_FINDINGS)
+        raise FileRefused("binary content, not an XML document", Exit.FAILED)
     return data
 
 

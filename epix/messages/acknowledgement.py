@@ -10,9 +10,10 @@ import re
 from lxml import etree
 
 from epix.messages import _fields as f
-from epix.messages.identifiers import MESSAGE_ID, NOT_MESSAGE_ID, NOT_PARTY_ID, PARTY_ID
+from epix.messages.identifiers import MESSAGE_ID, NOT_MESSAGE_ID
 from epix.model import AckError, Acknowledgement
 from epix.namespaces import EPX
+from epix.party import NOT_PARTY_ID, PARTY_ID
 
 ACK_STATUSES: tuple[str, ...] = ("Received", "Accepted", "Rejected")
 SEVERITIES: tuple[str, ...] = ("error", "warning")

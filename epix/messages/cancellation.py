@@ -5,9 +5,10 @@ from __future__ import annotations
 from lxml import etree
 
 from epix.messages import _fields as f
-from epix.messages.identifiers import DOCUMENT_NUMBER, NOT_DOCUMENT_NUMBER, NOT_PARTY_ID, PARTY_ID
+from epix.messages.identifiers import DOCUMENT_NUMBER, NOT_DOCUMENT_NUMBER
 from epix.model import CANCELLATION_REASONS, Cancellation
 from epix.namespaces import EPX
+from epix.party import NOT_PARTY_ID, PARTY_ID
 
 
 def build_cancellation(cancellation: Cancellation) -> etree._Element:

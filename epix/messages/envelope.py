@@ -6,11 +6,10 @@ from lxml import etree
 
 from epix.messages import _fields as f
 from epix.messages.errors import MessageError
-from epix.messages.identifiers import (
-    DOCUMENT_NUMBER, MESSAGE_ID, NOT_DOCUMENT_NUMBER, NOT_MESSAGE_ID, NOT_PARTY_ID, PARTY_ID,
-)
+from epix.messages.identifiers import DOCUMENT_NUMBER, MESSAGE_ID, NOT_DOCUMENT_NUMBER, NOT_MESSAGE_ID
 from epix.model import ALLOWED_STATUSES, DOCUMENT_STATES, DOCUMENT_TYPES, EnvelopeHeader
 from epix.namespaces import EPX
+from epix.party import NOT_PARTY_ID, PARTY_ID
 from epix.safexml import xpath_of
 
 #: The values ``DocumentStatus`` may take in an envelope (profile section 5).

@@ -7,9 +7,10 @@ from lxml import etree
 from epix.messages import _fields as f
 from epix.messages.acknowledgement import build_acknowledgement, parse_acknowledgement
 from epix.messages.errors import MessageError
-from epix.messages.identifiers import MESSAGE_ID, NOT_MESSAGE_ID, NOT_PARTY_ID, PARTY_ID
+from epix.messages.identifiers import MESSAGE_ID, NOT_MESSAGE_ID
 from epix.model import DOCUMENT_TYPES, Status, Tracking
 from epix.namespaces import EPX
+from epix.party import NOT_PARTY_ID, PARTY_ID
 from epix.safexml import xpath_of
 
 #: The states of an envelope at a hub, as at the IPPC ePhyto hub.

@@ -6,11 +6,10 @@ from lxml import etree
 
 from epix.messages import _fields as f
 from epix.messages.errors import MessageError
-from epix.messages.identifiers import (
-    DOCUMENT_NUMBER, ITEM_ID, NOT_DOCUMENT_NUMBER, NOT_ITEM_ID, NOT_PARTY_ID, PARTY_ID,
-)
+from epix.messages.identifiers import DOCUMENT_NUMBER, ITEM_ID, NOT_DOCUMENT_NUMBER, NOT_ITEM_ID
 from epix.model import Position, UsageReport
 from epix.namespaces import EPX
+from epix.party import NOT_PARTY_ID, PARTY_ID
 from epix.safexml import xpath_of
 
 

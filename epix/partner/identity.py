@@ -9,8 +9,7 @@ from typing import Literal
 
 from cryptography import x509
 
-from epix.messages.identifiers import is_party_id
-from epix.pki import party_of_certificate
+from epix.party import is_party_id, party_of_certificate
 
 PARTY_HEADER = "epix-party"
 How = Literal["certificate", "header", "none"]

@@ -29,7 +29,7 @@ from epix.findings import Finding
 from epix.messages.cancellation import parse_cancellation
 from epix.messages.envelope import parse_envelope
 from epix.messages.errors import MessageError
-from epix.messages.identifiers import is_message_id, is_party_id
+from epix.messages.identifiers import is_message_id
 from epix.messages.usage import parse_usage_report
 from epix.model import EnvelopeHeader, PermitFacts
 from epix.namespaces import EPX, PREFIXES, qname
@@ -38,6 +38,7 @@ from epix.partner.config import MiB, PartnerConfig
 from epix.partner.identity import Identity
 from epix.partner.lifecycle import Lifecycle
 from epix.partner.store import EnvelopeRecord, Session, Store, digest_of
+from epix.party import is_party_id
 from epix.validation import validate_root
 from epix.validation.document import Checking
 from epix.validation.report import ValidationReport

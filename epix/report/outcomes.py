@@ -13,15 +13,11 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from epix.exits import Exit
 from epix.report.labels import AREAS
 
 PASSED, FAILED, BROKEN, NOT_CLAIMED, SKIPPED = "passed", "failed", "broken", "not claimed", "skipped"
 OUTCOMES = (PASSED, FAILED, BROKEN, NOT_CLAIMED, SKIPPED)
-
-EXIT_PASSED = 0
-EXIT_FAILED = 1
-EXIT_CONFIGURATION = 2
-EXIT_UNREACHABLE = 3
 
 
 @dataclass
@@ -54,13 +50,13 @@ class RunOutcome:
     def problems(self) -> list[ScenarioResult]:
         return [r for r in self.results if r.outcome in (FAILED, BROKEN)]
 
-    def exit_code(self) -> int:
+    def exit_code(self) -> Exit:
         """0 every claimed scenario passed, 1 failures, 3 the partner was unreachable."""
         if self.unreachable:
-            return EXIT_UNREACHABLE
+            return Exit.UNREACHABLE
         if self.problems:
-            return EXIT_FAILED
-        return EXIT_PASSED
+            return Exit.FAILED
+        return Exit.OK
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps([asdict(r) for r in self.results], indent=1), encoding="utf-8")

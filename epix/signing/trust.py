@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
 from epix import clock
-from epix.pki import PARTY_ID
+from epix.party import is_party_id
 from epix.signing.certificates import issuer_of, name_of
 
 T = TypeVar("T")
@@ -80,7 +80,7 @@ class TrustStore:
             raise TrustError(f"{root} is not a directory of trust anchors (<PARTY>/ca.pem)")
         anchors: dict[str, list[x509.Certificate]] = {}
         crls: dict[str, list[x509.CertificateRevocationList]] = {}
-        for folder in sorted(p for p in root.iterdir() if PARTY_ID.match(p.name) and (p / "ca.pem").is_file()):
+        for folder in sorted(p for p in root.iterdir() if is_party_id(p.name) and (p / "ca.pem").is_file()):
             anchors[folder.name] = _read(folder / "ca.pem", x509.load_pem_x509_certificates)
             if (folder / "crl.pem").is_file():
                 crls[folder.name] = [_read(folder / "crl.pem", x509.load_pem_x509_crl)]
@@ -209,7 +209,7 @@ class TrustStore:
 
 
 def _check_party(party: str) -> None:
-    if not isinstance(party, str) or not PARTY_ID.match(party):
+    if not is_party_id(party):
         raise TrustError(f"{party!r} is not a party ID (CH, US-FWS); the trust store is keyed by party ID")
 
 
