@@ -18,8 +18,6 @@ from steps.pull_steps import *  # noqa: F403
 from steps.scene import Scene
 from steps.world import World, open_world
 
-_CHANGING = ("report the use", "confirm ", "cancel ", "deliver the same envelope")
-
 
 @pytest.fixture(scope="session")
 def world(request: pytest.FixtureRequest) -> Iterator[World]:
@@ -35,18 +33,10 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
 
 @pytest.fixture()
 def scene(world: World, request: pytest.FixtureRequest) -> Scene:
-    """What one scenario drafted, sent and received."""
+    """What one scenario drafted, sent and received; whether it may change a document at the
+    partner, its tag ``@changes-state`` says (steps/state_changes.py)."""
     if world.unreachable is not None:
         url = (world.partner.binding_b or world.partner.binding_a).url
         raise PartnerUnreachable(world.unreachable, url=url)
     tags = read_tags(scenario_tags(request.node))
-    return Scene(world, tags.requirements, _changes_state(request.node))
-
-
-def _changes_state(item: pytest.Item) -> bool:
-    from pytest_bdd.scenario import scenario_wrapper_template_registry
-
-    template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
-    if template is None:
-        return True
-    return any(any(word in step.name for word in _CHANGING) for step in template.steps)
+    return Scene(world, tags.requirements, tags.changes_state)

@@ -18,6 +18,7 @@ from steps import catalogue
 from steps.attach import attach_text
 from steps.observe import codes_in, read_ack
 from steps.scene import Draft, EnvelopeOptions, Scene, deliver, envelope_bytes, new_number, post
+from steps.state_changes import changes_state
 
 _KINDS = {
     "an export permit": "export-permit",
@@ -153,7 +154,7 @@ def oversized_delivery(scene: Scene) -> None:
     post(scene, message_id, body + padding)
 
 
-@when("we deliver the same envelope again, with the same message ID and the same bytes")
+@when(changes_state("we deliver the same envelope again, with the same message ID and the same bytes"))
 def repeat_delivery(scene: Scene) -> None:
     first = scene.delivery
     post(scene, first.message_id, first.body)

@@ -19,6 +19,7 @@ from epix.namespaces import DS, qname
 from steps import catalogue
 from steps.observe import permit_facts
 from steps.scene import Draft, EnvelopeOptions, Scene, assert_partner_signed, assert_refused, deliver, new_number
+from steps.state_changes import changes_state
 from steps.world import PartnerDocument, PartnerItem
 
 _STATES = {
@@ -171,8 +172,9 @@ def _status(scene: Scene):  # noqa: ANN202
 # ---------------------------------------------------------------------------
 # Usage reports (LIF-10 … LIF-13)
 
-@when(parsers.re(r"we report the use of (?P<amount>.+?) of (?P<which>its first item|each item|an item the permit "
-                 r"does not have)(?P<when>, on a day after the permit expired)?(?:, (?P<signing>signed by .+))?"))
+@when(changes_state(parsers.re(r"we report the use of (?P<amount>.+?) of (?P<which>its first item|each item|an item "
+                                r"the permit does not have)(?P<when>, on a day after the permit expired)?"
+                                r"(?:, (?P<signing>signed by .+))?")))
 def report_use(scene: Scene, amount: str, which: str, when: str | None, signing: str | None) -> None:
     document = scene.partner_document
     items = _items(scene, document)
@@ -242,7 +244,7 @@ def _country(world) -> str:  # noqa: ANN001
 # ---------------------------------------------------------------------------
 # Cancellations (LIF-20 … LIF-22)
 
-@when(parsers.re(r"we cancel (?P<which>that permit(?: again)?|a permit number that was never issued)"))
+@when(changes_state(parsers.re(r"we cancel (?P<which>that permit(?: again)?|a permit number that was never issued)")))
 def cancel(scene: Scene, which: str) -> None:
     world = scene.world
     if which.startswith("a permit number"):

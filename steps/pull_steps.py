@@ -16,6 +16,7 @@ from steps.attach import attach_findings, attach_text
 from steps.lifecycle_steps import _items
 from steps.observe import SoapOutcome, permit_facts, read_soap
 from steps.scene import Scene, assert_partner_signed
+from steps.state_changes import changes_state
 from steps.world import UNSERVED_PARTY
 
 _CALLERS = {
@@ -78,7 +79,7 @@ def malformed_request(scene: Scene, flaw: str) -> None:
     _record(scene, client, exchange)
 
 
-@when(parsers.re(r"we confirm the quantities of that permit in a request with (?P<flaw>.+)"))
+@when(changes_state(parsers.re(r"we confirm the quantities of that permit in a request with (?P<flaw>.+)")))
 def malformed_confirmation(scene: Scene, flaw: str) -> None:
     client = scene.world.our_soap
     document = scene.partner_document
@@ -116,8 +117,9 @@ def request_final(scene: Scene) -> None:
     _record(scene, client, client.get_final_certificate(document.number, document.token, _country(scene)))
 
 
-@when(parsers.re(r"we confirm (?:an inspected quantity of (?P<quantity>\d+)|(?P<more>more than the permitted "
-                 r"quantity)) for (?P<item>the first item|an item the permit does not have) of that permit"))
+@when(changes_state(parsers.re(r"we confirm (?:an inspected quantity of (?P<quantity>\d+)|(?P<more>more than the "
+                               r"permitted quantity)) for (?P<item>the first item|an item the permit does not have) "
+                               r"of that permit")))
 def confirm(scene: Scene, quantity: str | None, more: str | None, item: str) -> None:
     client = scene.world.our_soap
     document = scene.partner_document
