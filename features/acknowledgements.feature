@@ -107,7 +107,7 @@ Feature: Acknowledgements of delivered envelopes (binding B)
     When we deliver it to the partner addressed to a party the partner does not know
     Then the HTTP status of the answer is 422
 
-  @ACK-07 @capability:receive
+  @ACK-07 @capability:receive @changes-state
   Scenario Outline: Delivering the same message again gives the same answer and changes nothing
     Given <document>
     When we deliver it to the partner

@@ -78,14 +78,14 @@ Feature: Delivering documents in an envelope (binding B)
       | how                                      |
       | with a source code "K" in the permit     |
 
-  @ENV-06 @capability:receive
+  @ENV-06 @capability:receive @changes-state
   Scenario: A delivery repeated after a failure is treated as the same message
     Given an export permit that we issued
     When we deliver it to the partner
     And we deliver the same envelope again, with the same message ID and the same bytes
     Then the partner answers the repeat as it answered the first delivery
 
-  @ENV-06 @ACK-07 @capability:usage-report
+  @ENV-06 @ACK-07 @capability:usage-report @changes-state
   Scenario: A usage report delivered again after a failure counts once
     Given a permit that the partner issued and that has not been used
     When we report the use of half of the quantity of each item

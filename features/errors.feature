@@ -41,7 +41,7 @@ Feature: How the partner reports errors
       | first problem               | second problem                                                 | code    |
       | with a validity of 7 months | in an envelope whose document number differs from the document | EPX-302 |
 
-  @ERR-02 @SIG-04 @ERR-01 @LIF-22 @capability:cancel
+  @ERR-02 @SIG-04 @ERR-01 @LIF-22 @capability:cancel @changes-state
   Scenario: A rejected permit is not kept by the partner
     Given an export permit that we issued, signed by a certificate from a CA that the partner does not trust
     When we deliver it to the partner
@@ -49,7 +49,7 @@ Feature: How the partner reports errors
     When we cancel that permit
     Then the partner rejects it with EPX-304
 
-  @ERR-02 @SIG-04 @ERR-01 @ENV-06 @capability:usage-report
+  @ERR-02 @SIG-04 @ERR-01 @ENV-06 @capability:usage-report @changes-state
   Scenario: A rejected usage report does not count
     Given a permit that the partner issued and that has not been used
     When we report the use of all of the quantity of each item, signed by a certificate from a CA that the partner does not trust

@@ -43,7 +43,7 @@ Feature: The life of a permit at the authority that issued it
     Then the status names the partner's party ID and the profile version 1
     And the status lists each document type that the partner accepts
 
-  @LIF-10 @capability:usage-report
+  @LIF-10 @capability:usage-report @changes-state
   Scenario Outline: A usage report must name a document that can be used
     Given <permit>
     When we report the use of <quantity> of its first item<when>
@@ -59,19 +59,19 @@ Feature: The life of a permit at the authority that issued it
       | permit                                              | quantity | when | code    |
       | a permit that the partner issued and then cancelled | 1        |      | EPX-307 |
 
-  @LIF-10 @capability:usage-report
+  @LIF-10 @capability:usage-report @changes-state
   Scenario: A usage report must name items that the permit has
     Given a permit that the partner issued and that has not been used
     When we report the use of 1 of an item the permit does not have
     Then the partner rejects it with EPX-303
 
-  @LIF-11 @capability:usage-report
+  @LIF-11 @capability:usage-report @changes-state
   Scenario: A usage report may not exceed the permitted quantity
     Given a permit that the partner issued and that has not been used
     When we report the use of more than the permitted quantity of its first item
     Then the partner rejects it with EPX-305
 
-  @LIF-11 @LIF-12 @LIF-13 @ENV-06 @capability:usage-report
+  @LIF-11 @LIF-12 @LIF-13 @ENV-06 @capability:usage-report @changes-state
   Scenario: Usage reports add up until the permit is used in full
     Given a permit that the partner issued and that has not been used
     When we report the use of half of the quantity of each item
@@ -80,13 +80,13 @@ Feature: The life of a permit at the authority that issued it
     When we report the use of 1 of its first item
     Then the partner rejects it with EPX-308
 
-  @LIF-12 @capability:usage-report
+  @LIF-12 @capability:usage-report @changes-state
   Scenario: A permit that was used in full cannot be used again
     Given a permit that the partner issued and that was used in full
     When we report the use of 1 of its first item
     Then the partner rejects it with EPX-308
 
-  @LIF-13 @LIF-01 @ENV-06 @capability:usage-report
+  @LIF-13 @LIF-01 @ENV-06 @capability:usage-report @changes-state
   Scenario Outline: An accepted usage report shows in the state of the permit
     Given a permit that the partner issued and that has not been used
     And the partner also lets us retrieve its permits
@@ -99,20 +99,20 @@ Feature: The life of a permit at the authority that issued it
       | half of the quantity        | partially-used |
       | all of the quantity         | used           |
 
-  @LIF-20 @capability:cancel
+  @LIF-20 @capability:cancel @changes-state
   Scenario: Only the issuing authority may cancel a document
     Given a permit that the partner issued and that has not been used
     When we cancel that permit
     Then the partner rejects it with EPX-105
 
-  @LIF-21 @capability:cancel
+  @LIF-21 @capability:cancel @changes-state
   Scenario: The issuing authority cancels a permit it delivered
     Given an export permit that we issued
     When we deliver it to the partner
     And we cancel that permit
     Then the partner accepts it
 
-  @LIF-21 @capability:usage-report
+  @LIF-21 @capability:usage-report @changes-state
   Scenario: A cancelled permit cannot be used
     Given a permit that the partner issued and then cancelled
     When we report the use of 1 of its first item
@@ -124,12 +124,12 @@ Feature: The life of a permit at the authority that issued it
     When we retrieve that permit from the partner
     Then the permit's state is given as "cancelled"
 
-  @LIF-22 @capability:cancel
+  @LIF-22 @capability:cancel @changes-state
   Scenario: Cancelling a document that was never issued
     When we cancel a permit number that was never issued
     Then the partner rejects it with EPX-304
 
-  @LIF-22 @capability:cancel
+  @LIF-22 @capability:cancel @changes-state
   Scenario: Cancelling twice changes nothing
     Given an export permit that we issued
     When we deliver it to the partner

@@ -56,7 +56,7 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
       | flaw                                            | code    |
       | a body that declares a document type definition | EPX-100 |
 
-  @PULL-04 @capability:confirm-quantities
+  @PULL-04 @capability:confirm-quantities @changes-state
   Scenario Outline: A malformed confirmation of quantities is refused
     Given a permit that the partner issued and that has not been used
     When we confirm the quantities of that permit in a request with <flaw>
@@ -91,7 +91,7 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
     When we request the final version of that permit
     Then the partner refuses the request as the caller's error, with EPX-310
 
-  @PULL-07 @PULL-08 @LIF-13 @capability:confirm-quantities
+  @PULL-07 @PULL-08 @LIF-13 @capability:confirm-quantities @changes-state
   Scenario: The final permit carries the quantities confirmed at the border
     Given a permit that the partner issued and that has not been used
     And the partner also serves the final version of its permits
@@ -99,7 +99,7 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
     And we request the final version of that permit
     Then the final permit shows an inspected quantity of 1 on the first item
 
-  @PULL-08 @LIF-11 @LIF-13 @capability:confirm-quantities
+  @PULL-08 @LIF-11 @LIF-13 @capability:confirm-quantities @changes-state
   Scenario: Confirming the same quantities twice changes nothing
     Given a permit that the partner issued and that has not been used
     And the partner also serves the final version of its permits
@@ -108,7 +108,7 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
     And we request the final version of that permit
     Then the final permit shows an inspected quantity of 1 on the first item
 
-  @PULL-08 @LIF-11 @LIF-13 @capability:confirm-quantities
+  @PULL-08 @LIF-11 @LIF-13 @capability:confirm-quantities @changes-state
   Scenario: A later confirmation replaces the earlier quantity
     Given a permit that the partner issued and that has not been used
     And the partner also serves the final version of its permits
@@ -117,7 +117,7 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
     And we request the final version of that permit
     Then the final permit shows an inspected quantity of 1 on the first item
 
-  @PULL-08 @LIF-10 @LIF-11 @LIF-21 @capability:confirm-quantities
+  @PULL-08 @LIF-10 @LIF-11 @LIF-21 @capability:confirm-quantities @changes-state
   Scenario Outline: A confirmation that breaks the rules of the permit is refused
     Given <permit>
     When we confirm <quantity> for <item> of that permit

@@ -13,37 +13,37 @@ from epix.messages.identifiers import is_message_id
 from epix.namespaces import PREFIXES
 from epix.safexml import parse
 from epix.schemaset import default_schema_set
+from epix.transport import Delivery
 from steps.attach import attach_findings
-from steps.delivery_steps import schema_problems
-from steps.observe import read_ack
+from steps.observe import AckView, Answer, final_ack, read_ack, schema_problems
 from steps.scene import Scene, assert_partner_signed, assert_refused
 
 
-def _final_ack(scene: Scene):  # noqa: ANN202
-    delivery = scene.delivery
-    assert delivery.ack is not None, (
+def _final_ack(scene: Scene, delivery: Delivery) -> AckView:
+    ack = final_ack(delivery)
+    assert ack is not None, (
         f"{scene.ids}: the partner's answer (HTTP {delivery.status}) carries no acknowledgement")
-    return delivery.ack
+    return ack
 
 
 @then("the final acknowledgement is valid against the envelope schema")
-def ack_is_valid(scene: Scene) -> None:
-    problems = schema_problems(_final_ack(scene).element)
+def ack_is_valid(scene: Scene, delivery: Delivery) -> None:
+    problems = schema_problems(_final_ack(scene, delivery).element)
     attach_findings("schema problems of the acknowledgement", problems)
     assert not problems, f"{scene.ids}: the acknowledgement is not valid against the envelope schema: {problems[0]}"
 
 
 @then("the final acknowledgement refers to the message ID of our envelope")
-def ack_refers_to_envelope(scene: Scene) -> None:
-    ack = _final_ack(scene)
-    expected = scene.delivery.message_id
+def ack_refers_to_envelope(scene: Scene, delivery: Delivery) -> None:
+    ack = _final_ack(scene, delivery)
+    expected = delivery.message_id
     assert ack.ref_to_message_id == expected, (
         f"{scene.ids}: the acknowledgement refers to message {ack.ref_to_message_id}, expected {expected}")
 
 
 @then("the final acknowledgement comes from the partner and is addressed to us")
-def ack_from_partner_to_us(scene: Scene) -> None:
-    ack = _final_ack(scene)
+def ack_from_partner_to_us(scene: Scene, delivery: Delivery) -> None:
+    ack = _final_ack(scene, delivery)
     expected = (scene.world.partner.party, scene.world.us.party)
     assert (ack.sender, ack.recipient) == expected, (
         f"{scene.ids}: the acknowledgement is from {ack.sender} to {ack.recipient}, expected from {expected[0]} "
@@ -51,17 +51,17 @@ def ack_from_partner_to_us(scene: Scene) -> None:
 
 
 @then("the final acknowledgement has a message ID of its own")
-def ack_has_own_id(scene: Scene) -> None:
-    ack = _final_ack(scene)
+def ack_has_own_id(scene: Scene, delivery: Delivery) -> None:
+    ack = _final_ack(scene, delivery)
     assert ack.message_id and is_message_id(ack.message_id), (
         f"{scene.ids}: the acknowledgement's MessageID {ack.message_id!r} is not a UUID")
-    assert ack.message_id != scene.delivery.message_id, (
+    assert ack.message_id != delivery.message_id, (
         f"{scene.ids}: the acknowledgement reuses our envelope's message ID {ack.message_id}")
 
 
 @then("the final acknowledgement has the status Accepted and carries no error")
-def ack_accepted_without_errors(scene: Scene) -> None:
-    ack = _final_ack(scene)
+def ack_accepted_without_errors(scene: Scene, delivery: Delivery) -> None:
+    ack = _final_ack(scene, delivery)
     errors = [e for e in ack.errors if e.severity == "error"]
     assert ack.status == "Accepted", f"{scene.ids}: the acknowledgement says {ack.status}, expected Accepted"
     assert not errors, (f"{scene.ids}: an Accepted acknowledgement carries {len(errors)} error(s): "
@@ -69,8 +69,8 @@ def ack_accepted_without_errors(scene: Scene) -> None:
 
 
 @then("the final acknowledgement has the status Rejected and carries at least one error of severity error")
-def ack_rejected_with_errors(scene: Scene) -> None:
-    ack = _final_ack(scene)
+def ack_rejected_with_errors(scene: Scene, delivery: Delivery) -> None:
+    ack = _final_ack(scene, delivery)
     assert ack.status == "Rejected", f"{scene.ids}: the acknowledgement says {ack.status}, expected Rejected"
     assert any(e.severity == "error" for e in ack.errors), (
         f"{scene.ids}: the Rejected acknowledgement carries no error of severity error "
@@ -78,15 +78,14 @@ def ack_rejected_with_errors(scene: Scene) -> None:
 
 
 @then("the final acknowledgement carries a signature that verifies against the partner's trust anchor")
-def ack_signed(scene: Scene) -> None:
-    assert_partner_signed(scene, _final_ack(scene).element, "the acknowledgement", at=clock.now())
+def ack_signed(scene: Scene, delivery: Delivery) -> None:
+    assert_partner_signed(scene, _final_ack(scene, delivery).element, "the acknowledgement", at=clock.now())
 
 
 @then("the final acknowledgement is available within 60 seconds of the delivery")
-def ack_in_time(scene: Scene) -> None:
-    delivery = scene.delivery
+def ack_in_time(scene: Scene, delivery: Delivery) -> None:
     limit = scene.world.profile.timeouts.acknowledgement
-    ack = _final_ack(scene)
+    ack = _final_ack(scene, delivery)
     assert ack.status in ("Accepted", "Rejected"), (
         f"{scene.ids}: no final acknowledgement came; the last one says {ack.status}")
     assert delivery.seconds_to_final is not None and delivery.seconds_to_final <= limit, (
@@ -95,37 +94,35 @@ def ack_in_time(scene: Scene) -> None:
 
 
 @then("the partner gives the same final acknowledgement when we fetch it by the message ID of our envelope")
-def ack_fetched_again(scene: Scene) -> None:
-    delivery = scene.delivery
+def ack_fetched_again(scene: Scene, delivery: Delivery) -> None:
     fetched = scene.world.our_rest.acknowledgement(delivery.message_id)
     ack = read_ack(fetched.response_body)
     assert fetched.status == 200 and ack is not None, (
         f"{scene.ids}: GET of the acknowledgement for {delivery.message_id} answered HTTP {fetched.status} "
         f"without an acknowledgement")
-    first = _final_ack(scene)
+    first = _final_ack(scene, delivery)
     assert (ack.status, ack.ref_to_message_id) == (first.status, first.ref_to_message_id), (
         f"{scene.ids}: the fetched acknowledgement says {ack.status} for {ack.ref_to_message_id}; the delivery "
         f"was answered {first.status} for {first.ref_to_message_id}")
 
 
-@when("we fetch the acknowledgement of a message ID that we never delivered")
-def fetch_unknown_ack(scene: Scene) -> None:
-    scene.last_exchange = scene.world.our_rest.acknowledgement(str(uuid.uuid4()))
+@when("we fetch the acknowledgement of a message ID that we never delivered", target_fixture="answer")
+def fetch_unknown_ack(scene: Scene) -> Answer:
+    return Answer(scene.world.our_rest.acknowledgement(str(uuid.uuid4())))
 
 
 @then("the partner answers that it does not know the message, with EPX-110")
-def unknown_message(scene: Scene) -> None:
-    assert_refused(scene, 404, "EPX-110", "expected HTTP 404 with EPX-110 for a message ID never delivered")
+def unknown_message(scene: Scene, answer: Answer) -> None:
+    assert_refused(scene, answer.exchange, 404, "EPX-110",
+                   "expected HTTP 404 with EPX-110 for a message ID never delivered")
 
 
 @then(parsers.re(r"the HTTP status of the answer is (?P<expected>\d{3}(?: or \d{3})*)"))
-def http_status_is(scene: Scene, expected: str) -> None:
+def http_status_is(scene: Scene, delivery: Delivery, expected: str) -> None:
     allowed = {int(s) for s in re.findall(r"\d{3}", expected)}
-    delivery = scene.delivery
-    ack = delivery.ack
-    first = read_ack(delivery.answer.response_body) if delivery.answer is not None else None
-    if delivery.status == 202 and first is not None and first.status == "Received":
+    if delivery.followed:
         return  # an asynchronous partner answers 202 Received first; that status matches its content
+    ack = final_ack(delivery)
     assert delivery.status in allowed, (
         f"{scene.ids}: the answer has HTTP {delivery.status}, expected {expected}"
         f"{f' for an acknowledgement that says {ack.status}' if ack else ''}")
@@ -133,22 +130,23 @@ def http_status_is(scene: Scene, expected: str) -> None:
 
 @then("the second acknowledgement has the same status and refers to the same message as the first")
 @then("the partner answers the repeat as it answered the first delivery")
-def repeat_same_ack(scene: Scene) -> None:
-    first, second = scene.deliveries[-2], scene.deliveries[-1]
-    assert first.ack is not None and second.ack is not None, f"{scene.ids}: an answer carried no acknowledgement"
-    assert second.ack.status == first.ack.status, (
-        f"{scene.ids}: the repeat was acknowledged {second.ack.status}, the first delivery {first.ack.status}")
-    assert second.ack.ref_to_message_id == first.ack.ref_to_message_id, (
-        f"{scene.ids}: the repeat's acknowledgement refers to {second.ack.ref_to_message_id}, the first's to "
-        f"{first.ack.ref_to_message_id}; a repeat is answered as the same message")
+def repeat_same_ack(scene: Scene, delivery: Delivery) -> None:
+    assert delivery.repeats is not None, f"{scene.ids}: the scenario repeated no delivery before this check"
+    first, second = final_ack(delivery.repeats), final_ack(delivery)
+    assert first is not None and second is not None, f"{scene.ids}: an answer carried no acknowledgement"
+    assert second.status == first.status, (
+        f"{scene.ids}: the repeat was acknowledged {second.status}, the first delivery {first.status}")
+    assert second.ref_to_message_id == first.ref_to_message_id, (
+        f"{scene.ids}: the repeat's acknowledgement refers to {second.ref_to_message_id}, the first's to "
+        f"{first.ref_to_message_id}; a repeat is answered as the same message")
 
 
 # ---------------------------------------------------------------------------
 # ERR-03
 
 @then("the error's text is a sentence that a person can read")
-def error_text_readable(scene: Scene) -> None:
-    ack = _final_ack(scene)
+def error_text_readable(scene: Scene, delivery: Delivery) -> None:
+    ack = _final_ack(scene, delivery)
     assert ack.errors, f"{scene.ids}: the acknowledgement carries no error"
     text = ack.errors[0].text or ""
     words = re.findall(r"[A-Za-z]{2,}", text.replace(ack.errors[0].code, ""))
@@ -156,13 +154,13 @@ def error_text_readable(scene: Scene) -> None:
 
 
 @then("the error's location points at the source code of the permit")
-def error_location(scene: Scene) -> None:
-    ack = _final_ack(scene)
+def error_location(scene: Scene, delivery: Delivery) -> None:
+    ack = _final_ack(scene, delivery)
     location = (ack.errors[0].location or "").strip() if ack.errors else ""
     assert location, f"{scene.ids}: the error gives no Location"
     source_path = default_schema_set().fieldmap.expressions["items.source"]
     local = source_path.rsplit("/", 1)[-1].split("[")[0].split(":")[-1]
-    envelope = parse(scene.delivery.body, source="our envelope")
+    envelope = parse(delivery.body, source="our envelope")
     found = _evaluate(envelope, location)
     if found:
         names = {etree.QName(n).localname for n in found if isinstance(n, etree._Element)}

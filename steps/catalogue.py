@@ -1,40 +1,46 @@
-"""The feature files' phrases for flawed documents and envelopes, and what each one does.
+"""The feature files' phrases for flawed documents and deliveries, and what each one does.
 
-The flaws themselves live in the library: :mod:`epix.mutations` (documents) and
-:mod:`epix.signing.faults` (signatures). This table only names them in the words the
-scenarios use, so a Task Force member reads "with a source code "K" that is not in
-the CITES list" where the code applies ``with_source_code("K")``.
+The flaws themselves live in the library: :mod:`epix.mutations` (documents),
+:mod:`epix.signing.faults` (signatures) and :class:`epix.transport.EnvelopeOptions`
+(envelopes). These tables only name them in the words the scenarios use, so a Task
+Force member reads "with a source code "K" that is not in the CITES list" where the
+code applies ``with_source_code("K")``, and "in an envelope created 23 hours ago" where
+it sets the envelope's creation time. Each table is a list of (pattern, maker): the
+first pattern that matches the whole phrase wins, and its maker is given the pattern's
+groups (the makers of delivery phrases first the draft and the world).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 from lxml import etree
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
 
-from epix import clock, mutations
+from epix import clock, mutations, safexml
+from epix.messages.permit import build_permit
+from epix.model import PERMIT_TYPES, PermitFacts
 from epix.namespaces import DS, EPX, qname
 from epix.signing import faults, sign
+from epix.transport import Draft, EnvelopeOptions
+from steps.drafts import DocumentChange, new_number
+from steps.sending import DeliveryOptions
+from steps.world import World
 
-Mutate = Callable[[etree._Element], etree._Element]
+#: A well-formed party ID that no pilot uses: an unknown recipient (ENV-12).
+UNKNOWN_PARTY = "QZ"
+#: What "about 10 MiB" aims at (ENV-04): just under it, with room for the envelope.
+_TEN_MIB = 10 * 1024 * 1024
+
+
+#: Makes what a phrase names, from the groups of its pattern.
+_Maker = Callable[..., object]
 
 
 class UnknownPhrase(LookupError):
     """A feature file uses a phrase the steps do not know (a harness error, not the partner's)."""
-
-
-@dataclass(frozen=True)
-class DocumentChange:
-    """How a phrase changes a draft: its XML (before signing), its signing, or its envelope status."""
-
-    mutate: Mutate | None = None
-    signer: Callable[[etree._Element, object], etree._Element] | None = None
-    status: str | None = None
-    facts: Callable[[object], None] | None = None
 
 
 def _m(mutation: mutations.Mutation) -> DocumentChange:
@@ -42,7 +48,7 @@ def _m(mutation: mutations.Mutation) -> DocumentChange:
 
 
 def _signed_with(kind: str) -> DocumentChange:
-    def signer(document: etree._Element, world) -> etree._Element:  # noqa: ANN001
+    def signer(document: etree._Element, world: World) -> etree._Element:
         return faults.sign_unchecked(document, world.negative_key(kind), signature_method=SignatureMethod.RSA_SHA256,
                                      digest=DigestAlgorithm.SHA256)
     return DocumentChange(signer=signer)
@@ -59,9 +65,17 @@ def _without_key_info(signed: etree._Element) -> etree._Element:
     return signed
 
 
-def _without_origin_permit(facts) -> None:  # noqa: ANN001 - PermitFacts
+def _without_origin_permit(facts: PermitFacts) -> None:
     facts.items[0].origin_permit_id = None
     facts.items[0].origin_permit_date = None
+
+
+def _about_ten_mib(facts: PermitFacts) -> None:
+    """Special conditions (box 5) that bring the envelope just under 10 MiB."""
+    line = "Special condition: " + "x" * 1000
+    base = len(safexml.to_bytes(build_permit(facts)))
+    count = (_TEN_MIB - base - 16 * 1024) // (len(line) + 60)
+    facts.special_conditions = [line] * count
 
 
 _DOCUMENT_PHRASES: list[tuple[str, Callable[..., DocumentChange]]] = [
@@ -88,6 +102,7 @@ _DOCUMENT_PHRASES: list[tuple[str, Callable[..., DocumentChange]]] = [
     (r'with the business process "(?P<v>[^"]*)"', lambda v: _m(mutations.with_business_process(v))),
     (r"without the scientific name of its item", lambda: _m(mutations.without_element("items.scientific_name"))),
     (r"with an issue date that is not a date", lambda: _m(mutations.with_malformed_issue_date())),
+    (r"with special conditions that make the delivery about 10 MiB long", lambda: DocumentChange(facts=_about_ten_mib)),
     # signatures
     (r"without a signature", lambda: DocumentChange(signer=lambda document, world: document)),
     (r"changed after it was signed", lambda: _after_signing(faults.with_tampered_content)),
@@ -107,15 +122,24 @@ _DOCUMENT_PHRASES: list[tuple[str, Callable[..., DocumentChange]]] = [
 
 def document_change(phrase: str) -> DocumentChange:
     """The change a phrase of a Given step names (``with a validity of 7 months``)."""
-    for pattern, make in _DOCUMENT_PHRASES:
+    found = _lookup(_DOCUMENT_PHRASES, phrase)
+    if found is None:
+        raise UnknownPhrase(f"the steps know no document change called {phrase!r}")
+    make, groups = found
+    return make(*groups)
+
+
+def _lookup(table: list[tuple[str, _Maker]], phrase: str) -> tuple[_Maker, tuple[str, ...]] | None:
+    """The maker of the first pattern of ``table`` that matches the whole phrase, and the pattern's groups."""
+    for pattern, make in table:
         match = re.fullmatch(pattern, phrase.strip())
         if match:
-            return make(*match.groups())
-    raise UnknownPhrase(f"the steps know no document change called {phrase!r}")
+            return make, match.groups()
+    return None
 
 
 # ---------------------------------------------------------------------------
-# Envelopes
+# Deliveries: "we deliver it to the partner <phrase>"
 
 def remove_header_element(name: str) -> Callable[[etree._Element], None]:
     def change(envelope: etree._Element) -> None:
@@ -170,3 +194,56 @@ def created(when: str):  # noqa: ANN201
         raise UnknownPhrase(f"the steps cannot read the moment {when!r}")
     delta = timedelta(hours=int(match["h"]), minutes=int(match["m"] or 0))
     return clock.now() - delta if match["dir"] == "ago" else clock.now() + delta
+
+
+def _envelope(**departures: object) -> DeliveryOptions:
+    return DeliveryOptions(envelope=EnvelopeOptions(**departures))
+
+
+def _envelope_flaw(flaw: str) -> DeliveryOptions:
+    if flaw not in ENVELOPE_FLAWS:
+        raise UnknownPhrase(f"the steps know no envelope with {flaw!r}")
+    return _envelope(change_envelope=ENVELOPE_FLAWS[flaw])
+
+
+def _other_document_type(draft: Draft) -> str:
+    return next(t for t in PERMIT_TYPES.values() if t != draft.document_type)
+
+
+def _as_another_party(world: World) -> DeliveryOptions:
+    other = world.another_party()
+    return DeliveryOptions(envelope=EnvelopeOptions(sender=other), header_party=other)
+
+
+_DELIVERY_PHRASES: list[tuple[str, Callable[..., DeliveryOptions]]] = [
+    (r'labelled as "(?P<v>[^"]*)"', lambda draft, world, v: DeliveryOptions(content_type=v)),
+    (r"as a body that is not well-formed XML", lambda draft, world: _envelope(change_body=not_well_formed)),
+    (r"addressed to a party the partner does not know", lambda draft, world: _envelope(recipient=UNKNOWN_PARTY)),
+    (r'with a source code "(?P<v>[^"]*)" in the permit',
+     lambda draft, world, v: DeliveryOptions(document=_m(mutations.with_source_code(v)))),
+    (r"in an envelope with (?P<v>.+)", lambda draft, world, v: _envelope_flaw(v)),
+    (r"in an envelope whose sender is that other party",
+     lambda draft, world: _envelope(sender=world.another_party())),
+    (r"in an envelope created (?P<v>.+)", lambda draft, world, v: _envelope(created_at=created(v))),
+    (r'in an envelope whose document status is "(?P<v>[^"]*)"',
+     lambda draft, world, v: _envelope(document_status=v)),
+    (r"in an envelope whose document number differs from the document",
+     lambda draft, world: _envelope(document_number=new_number(draft.issuer))),
+    (r"in an envelope whose document type differs from the document",
+     lambda draft, world: _envelope(document_type=_other_document_type(draft))),
+    (r"with the test header naming that other party", lambda draft, world: _as_another_party(world)),
+    (r"in a body that declares a document type definition with an entity",
+     lambda draft, world: _envelope(change_body=with_dtd_and_entity)),
+]
+
+
+def delivery_options(phrase: str, draft: Draft, world: World) -> DeliveryOptions:
+    """How a phrase of a When step has ``draft`` delivered (``in an envelope created 23 hours
+    ago``); no phrase: a correct delivery."""
+    if not phrase.strip():
+        return DeliveryOptions()
+    found = _lookup(_DELIVERY_PHRASES, phrase)
+    if found is None:
+        raise UnknownPhrase(f"the steps know no way to deliver {phrase!r}")
+    make, groups = found
+    return make(draft, world, *groups)

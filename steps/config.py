@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+#: The project's root: the one place of the step layer that knows where this file sits in it.
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PROFILE = ROOT / "fixtures" / "profiles" / "simulator.toml"
 PROFILE_KEY = pytest.StashKey["object"]()

@@ -1,4 +1,11 @@
-"""Fixtures of the conformance suite: the world of a run, and the scene of each scenario."""
+"""Fixtures of the conformance suite: the world of a run, the scene of each scenario, and the
+results that When steps hand to Then steps.
+
+A When step returns its result as one of the fixtures below (pytest-bdd's
+``target_fixture``); a Then step asks for it by name. The fixtures defined here only
+answer when no step of the scenario has produced the result: the feature file checks
+something it never did.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +17,14 @@ from steps.config import DEFAULT_PROFILE, allure_results, configured_profile
 from epix.report import allure_files
 from epix.report.labels import read_tags
 from epix.report.recorder import scenario_tags
-from epix.transport import PartnerUnreachable
+from epix.transport import Delivery, PartnerUnreachable
 from steps.acknowledgement_steps import *  # noqa: F403 - the step definitions
 from steps.delivery_steps import *  # noqa: F403
 from steps.lifecycle_steps import *  # noqa: F403
+from steps.observe import Answer, TlsConnection
 from steps.pull_steps import *  # noqa: F403
 from steps.scene import Scene
 from steps.world import World, open_world
-
-_CHANGING = ("report the use", "confirm ", "cancel ", "deliver the same envelope")
 
 
 @pytest.fixture(scope="session")
@@ -35,18 +41,28 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
 
 @pytest.fixture()
 def scene(world: World, request: pytest.FixtureRequest) -> Scene:
-    """What one scenario drafted, sent and received."""
+    """What one scenario is about: its requirements, whether it changes a document at the
+    partner (the tag ``@changes-state``), the documents in play."""
     if world.unreachable is not None:
         url = (world.partner.binding_b or world.partner.binding_a).url
         raise PartnerUnreachable(world.unreachable, url=url)
     tags = read_tags(scenario_tags(request.node))
-    return Scene(world, tags.requirements, _changes_state(request.node))
+    return Scene(world, tags.requirements, tags.changes_state)
 
 
-def _changes_state(item: pytest.Item) -> bool:
-    from pytest_bdd.scenario import scenario_wrapper_template_registry
+@pytest.fixture()
+def delivery() -> Delivery:
+    """The last delivery of the scenario (a When step that delivers gives it)."""
+    raise LookupError("the scenario delivered nothing before checking the answer")
 
-    template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))
-    if template is None:
-        return True
-    return any(any(word in step.name for word in _CHANGING) for step in template.steps)
+
+@pytest.fixture()
+def answer() -> Answer:
+    """The partner's answer to the scenario's last request (a When step that asks gives it)."""
+    raise LookupError("the scenario asked the partner nothing before checking the answer")
+
+
+@pytest.fixture()
+def connection() -> TlsConnection:
+    """The connection the scenario opened to the partner's endpoint."""
+    raise LookupError("the scenario opened no connection before checking it")

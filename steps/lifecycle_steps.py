@@ -16,9 +16,12 @@ from epix.messages.status import parse_status
 from epix.messages.usage import build_usage_report
 from epix.model import Cancellation, PERMIT_TYPES, Position, UsageReport
 from epix.namespaces import DS, qname
-from steps import catalogue
-from steps.observe import permit_facts
-from steps.scene import Draft, EnvelopeOptions, Scene, assert_partner_signed, assert_refused, deliver, new_number
+from epix.transport import Delivery, Draft, PartnerUnreachable
+from steps import catalogue, drafts, partner_documents, sending
+from steps.drafts import new_number
+from steps.observe import Answer, permit_facts
+from steps.scene import Scene, assert_partner_signed, assert_refused
+from steps.state_changes import changes_state
 from steps.world import PartnerDocument, PartnerItem
 
 _STATES = {
@@ -42,7 +45,6 @@ def a_partner_document(scene: Scene, which: str) -> None:
 @given("a permit number that the partner never issued")
 def a_number_never_issued(scene: Scene) -> None:
     number = new_number(scene.world.partner.party)
-    scene.unknown_number = number
     scene.partner_document = PartnerDocument(number, "unknown", "NO-SUCH-TOKEN", [PartnerItem("A", Decimal(1), "PCS")])
 
 
@@ -62,29 +64,27 @@ def partner_signs(scene: Scene) -> None:
 # ---------------------------------------------------------------------------
 # Retrieval (LIF-01) and status (LIF-02)
 
-@when("we retrieve that permit from the partner")
-def retrieve(scene: Scene) -> None:
-    scene.last_exchange = scene.world.our_rest.permit(scene.partner_document.number)
+@when("we retrieve that permit from the partner", target_fixture="answer")
+def retrieve(scene: Scene) -> Answer:
+    return Answer(scene.world.our_rest.permit(scene.partner_document.number))
 
 
-@when("we retrieve a permit number that the partner never issued")
-def retrieve_unknown(scene: Scene) -> None:
-    scene.last_exchange = scene.world.our_rest.permit(new_number(scene.world.partner.party))
+@when("we retrieve a permit number that the partner never issued", target_fixture="answer")
+def retrieve_unknown(scene: Scene) -> Answer:
+    return Answer(scene.world.our_rest.permit(new_number(scene.world.partner.party)))
 
 
-@when("a caller without a client identity retrieves that permit")
-def retrieve_anonymously(scene: Scene) -> None:
-    from epix.transport import PartnerUnreachable
-
+@when("a caller without a client identity retrieves that permit", target_fixture="answer")
+def retrieve_anonymously(scene: Scene) -> Answer:
     try:
-        scene.last_exchange = scene.world.rest("none").permit(scene.partner_document.number)
+        return Answer(scene.world.rest("none").permit(scene.partner_document.number))
     except PartnerUnreachable as refused:
-        scene.refused = refused.sentence
+        return Answer(None, refused=refused.sentence)
 
 
 @then("the partner returns the permit as it issued it, signed")
-def returned_signed(scene: Scene) -> None:
-    exchange = scene.last_exchange
+def returned_signed(scene: Scene, answer: Answer) -> None:
+    exchange = answer.exchange
     assert exchange.status == 200, f"{scene.ids}: retrieving the permit answered HTTP {exchange.status}, expected 200"
     document = safexml.parse(exchange.response_body, source="retrieved permit")
     facts = permit_facts(document)
@@ -94,8 +94,8 @@ def returned_signed(scene: Scene) -> None:
 
 
 @then("the partner returns the latest version, the document that replaces it")
-def returned_latest(scene: Scene) -> None:
-    exchange = scene.last_exchange
+def returned_latest(scene: Scene, answer: Answer) -> None:
+    exchange = answer.exchange
     asked = scene.partner_document.number
     assert exchange.status == 200, f"{scene.ids}: retrieving the permit answered HTTP {exchange.status}, expected 200"
     facts = permit_facts(safexml.parse(exchange.response_body, source="retrieved permit"))
@@ -106,8 +106,8 @@ def returned_latest(scene: Scene) -> None:
 
 
 @then("the permit's digest is given as its entity tag")
-def etag_is_digest(scene: Scene) -> None:
-    exchange = scene.last_exchange
+def etag_is_digest(scene: Scene, answer: Answer) -> None:
+    exchange = answer.exchange
     etag = (exchange.header("ETag") or "").strip()
     assert etag, f"{scene.ids}: the retrieved permit has no ETag header"
     value = etag.removeprefix("W/").strip('"')
@@ -117,42 +117,42 @@ def etag_is_digest(scene: Scene) -> None:
 
 
 @then(parsers.parse('the permit\'s state is given as "{state}"'))
-def state_header(scene: Scene, state: str) -> None:
-    exchange = scene.last_exchange
+def state_header(scene: Scene, answer: Answer, state: str) -> None:
+    exchange = answer.exchange
     given_state = exchange.header("EPIX-Document-State")
     assert given_state == state, (
         f"{scene.ids}: the header EPIX-Document-State is {given_state!r} (HTTP {exchange.status}), expected {state!r}")
 
 
 @then("the partner answers that it does not know the document, with EPX-304")
-def unknown_document(scene: Scene) -> None:
-    assert_refused(scene, 404, "EPX-304", "expected HTTP 404 with EPX-304 for a document never issued")
+def unknown_document(scene: Scene, answer: Answer) -> None:
+    assert_refused(scene, answer.exchange, 404, "EPX-304", "expected HTTP 404 with EPX-304 for a document never issued")
 
 
 @then("the partner refuses the caller, with EPX-105 or by refusing the connection")
-def caller_refused(scene: Scene) -> None:
-    if scene.refused is not None:
+def caller_refused(scene: Scene, answer: Answer) -> None:
+    if answer.refused is not None:
         return
-    assert_refused(scene, 403, "EPX-105",
+    assert_refused(scene, answer.exchange, 403, "EPX-105",
                    "a caller without a client identity must be refused (403 EPX-105, or at TLS)")
 
 
-@when("we ask the partner for its status")
-def ask_status(scene: Scene) -> None:
-    scene.last_exchange = scene.world.our_rest.status()
+@when("we ask the partner for its status", target_fixture="answer")
+def ask_status(scene: Scene) -> Answer:
+    return Answer(scene.world.our_rest.status())
 
 
 @then("the status names the partner's party ID and the profile version 1")
-def status_names_party(scene: Scene) -> None:
-    status = _status(scene)
+def status_names_party(scene: Scene, answer: Answer) -> None:
+    status = _status(scene, answer)
     assert (status.party_id, status.profile_version) == (scene.world.partner.party, "1"), (
         f"{scene.ids}: the status names party {status.party_id!r} and profile version {status.profile_version!r}, "
         f"expected {scene.world.partner.party!r} and '1'")
 
 
 @then("the status lists each document type that the partner accepts")
-def status_lists_types(scene: Scene) -> None:
-    status = _status(scene)
+def status_lists_types(scene: Scene, answer: Answer) -> None:
+    status = _status(scene, answer)
     partner = scene.world.partner
     expected = set(PERMIT_TYPES.values()) if partner.claims("receive") else set()
     expected |= {"usage-report"} if partner.claims("usage-report") else set()
@@ -162,8 +162,8 @@ def status_lists_types(scene: Scene) -> None:
                          f"to accept (it lists {', '.join(status.document_types) or 'nothing'})")
 
 
-def _status(scene: Scene):  # noqa: ANN202
-    exchange = scene.last_exchange
+def _status(scene: Scene, answer: Answer):  # noqa: ANN202
+    exchange = answer.exchange
     assert exchange.status == 200, f"{scene.ids}: GET /status answered HTTP {exchange.status}, expected 200"
     return parse_status(safexml.parse(exchange.response_body, source="status"))
 
@@ -171,27 +171,25 @@ def _status(scene: Scene):  # noqa: ANN202
 # ---------------------------------------------------------------------------
 # Usage reports (LIF-10 … LIF-13)
 
-@when(parsers.re(r"we report the use of (?P<amount>.+?) of (?P<which>its first item|each item|an item the permit "
-                 r"does not have)(?P<when>, on a day after the permit expired)?(?:, (?P<signing>signed by .+))?"))
-def report_use(scene: Scene, amount: str, which: str, when: str | None, signing: str | None) -> None:
-    document = scene.partner_document
-    items = _items(scene, document)
+@when(changes_state(parsers.re(r"we report the use of (?P<amount>.+?) of (?P<which>its first item|each item|an item "
+                                r"the permit does not have)(?P<when>, on a day after the permit expired)?"
+                                r"(?:, (?P<signing>signed by .+))?")), target_fixture="delivery")
+def report_use(scene: Scene, amount: str, which: str, when: str | None, signing: str | None) -> Delivery:
+    world, document = scene.world, scene.partner_document
+    items = partner_documents.items(scene, document)
     if which == "an item the permit does not have":
         positions = [Position("NO-SUCH-ITEM", _amount(amount, items[0]), items[0].unit)]
     elif which == "its first item":
         positions = [Position(items[0].id, _amount(amount, items[0]), items[0].unit)]
     else:
         positions = [Position(item.id, _amount(amount, item), item.unit) for item in items]
-    used_on = clock.now().date()
-    if when:
-        used_on = _expiry(scene, document) + timedelta(days=1)
-    report = UsageReport(document_id=document.number, issuing_party=scene.world.partner.party,
-                         reporting_party=scene.world.us.party, usage_date=used_on, positions=positions)
-    draft = Draft("usage-report", build_usage_report(report), document.number, scene.world.partner.party, "used")
+    used_on = partner_documents.valid_until(scene, document) + timedelta(days=1) if when else clock.now().date()
+    report = UsageReport(document_id=document.number, issuing_party=world.partner.party,
+                         reporting_party=world.us.party, usage_date=used_on, positions=positions)
+    draft = Draft("usage-report", build_usage_report(report), document.number, world.partner.party, "used")
     if signing:
-        change = catalogue.document_change(signing)
-        draft.signer = lambda element: change.signer(element, scene.world)
-    deliver(scene, draft, EnvelopeOptions())
+        drafts.apply(draft, catalogue.document_change(signing), world)
+    return sending.deliver(world, draft)
 
 
 def _amount(amount: str, item: PartnerItem) -> Decimal:
@@ -205,45 +203,12 @@ def _amount(amount: str, item: PartnerItem) -> Decimal:
     return Decimal(amount)
 
 
-def _items(scene: Scene, document: PartnerDocument) -> list[PartnerItem]:
-    if not document.items:
-        document.items = _fetch_items(scene, document)
-    return document.items
-
-
-def _fetch_items(scene: Scene, document: PartnerDocument) -> list[PartnerItem]:
-    facts = _partner_facts(scene, document)
-    return [PartnerItem(i.id, i.quantity, i.unit) for i in facts.items]
-
-
-def _expiry(scene: Scene, document: PartnerDocument):  # noqa: ANN202
-    return _partner_facts(scene, document).valid_until.date()
-
-
-def _partner_facts(scene: Scene, document: PartnerDocument):  # noqa: ANN202
-    world = scene.world
-    if world.partner.claims("retrieve"):
-        exchange = world.our_rest.permit(document.number)
-    elif world.partner.claims("pull"):
-        exchange = world.our_soap.get_non_final_certificate(document.number, document.token, _country(world))
-    else:
-        pytest.skip("the profile gives the partner's test documents without their items, and the partner serves "
-                    "no retrieval to read them")
-    root = safexml.parse(exchange.response_body, source="the partner's permit")
-    found = next(root.iter("{urn:un:unece:uncefact:data:standard:CITESEPermit:2}CITESEPermit"), None)
-    assert found is not None, f"{scene.ids}: could not read the partner's document {document.number}"
-    return permit_facts(found)
-
-
-def _country(world) -> str:  # noqa: ANN001
-    return world.partner.party.split("-", 1)[0]
-
-
 # ---------------------------------------------------------------------------
 # Cancellations (LIF-20 … LIF-22)
 
-@when(parsers.re(r"we cancel (?P<which>that permit(?: again)?|a permit number that was never issued)"))
-def cancel(scene: Scene, which: str) -> None:
+@when(changes_state(parsers.re(r"we cancel (?P<which>that permit(?: again)?|a permit number that was never issued)")),
+      target_fixture="delivery")
+def cancel(scene: Scene, which: str) -> Delivery:
     world = scene.world
     if which.startswith("a permit number"):
         number, issuer = new_number(world.us.party), world.us.party
@@ -254,7 +219,7 @@ def cancel(scene: Scene, which: str) -> None:
     cancellation = Cancellation(document_id=number, issuing_party=issuer, reason_code="not-used",
                                 cancelled_at=clock.now(), reason_text="cancelled by the conformance suite")
     draft = Draft("cancellation", build_cancellation(cancellation), number, issuer, "cancelled")
-    deliver(scene, draft, EnvelopeOptions())
+    return sending.deliver(world, draft)
 
 
 def _digests(body: bytes) -> set[str]:

@@ -1,9 +1,14 @@
-"""Reading what the partner answered, tolerantly.
+"""Reading what the partner answered, tolerantly; and the results that When steps hand to Then steps.
 
 A scenario checks one requirement. So the answer is read as far as it can be, and each
 Then step judges only its own part: an acknowledgement with an extra element still
 tells its status (ACK-01 is judged elsewhere), and a rejection without an
 acknowledgement still tells its code if the body names one (ENV-05 is judged elsewhere).
+
+A When step returns what it got as a fixture for the Then steps (pytest-bdd's
+``target_fixture``): ``delivery`` (an :class:`epix.transport.Delivery`), ``answer`` (an
+:class:`Answer`, or a :class:`SoapAnswer` of binding A) or ``connection`` (a
+:class:`TlsConnection`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from epix.messages.soap import FaultReceived, SoapFault, SoapResponse, SoapSetti
 from epix.model import AckError, PermitFacts
 from epix.namespaces import EPX, qname
 from epix.schemaset import default_schema_set
-from epix.transport import Exchange
+from epix.transport import Delivery, Exchange
 
 _CODE = re.compile(r"EPX-\d{3}")
 
@@ -67,6 +72,25 @@ def read_ack(body: bytes) -> AckView | None:
     )
 
 
+def final_ack(delivery: Delivery) -> AckView | None:
+    """The acknowledgement that ends a delivery: the final one, when it was polled for after
+    ``202 Received`` and came with HTTP 200; else the one in the answer (``None``: no
+    acknowledgement, or no answer at all)."""
+    if delivery.followed and delivery.final.status == 200:
+        polled = read_ack(delivery.final.response_body)
+        if polled is not None:
+            return polled
+    return read_ack(delivery.answer.response_body) if delivery.answer is not None else None
+
+
+def schema_problems(element: etree._Element) -> list[str]:
+    """Why an element is not valid against its schema (empty when it is)."""
+    schema = default_schema_set().schema_for(element.tag)
+    if schema.validate(element):
+        return []
+    return [f"line {e.line}: {e.message}" for e in schema.error_log][:5]
+
+
 def permit_facts(document: etree._Element) -> PermitFacts:
     """What a permit the partner returned says, read with the bundled field map."""
     return default_schema_set().fieldmap.extract(document)
@@ -91,11 +115,20 @@ def _text(element: etree._Element, name: str) -> str | None:
 
 
 # ---------------------------------------------------------------------------
-# Binding A
+# Answers to our requests
 
-@dataclass
-class SoapOutcome:
-    """A SOAP answer: a response, a fault, or neither (``problem`` says why)."""
+@dataclass(frozen=True)
+class Answer:
+    """The partner's answer to one request of ours, or, with ``exchange`` ``None``, why the
+    connection was refused (``refused``)."""
+
+    exchange: Exchange | None
+    refused: str | None = None
+
+
+@dataclass(frozen=True)
+class SoapAnswer(Answer):
+    """A binding A answer read as SOAP: a response, a fault, or neither (``problem`` says why)."""
 
     response: SoapResponse | None = None
     fault: SoapFault | None = None
@@ -111,14 +144,25 @@ class SoapOutcome:
         return self.fault is not None and (self.fault.faultcode or "").split(":")[-1] == "Client"
 
 
-def read_soap(exchange: Exchange, settings: SoapSettings) -> SoapOutcome:
+def read_soap(exchange: Exchange, settings: SoapSettings) -> SoapAnswer:
     body = exchange.response_body
     try:
-        return SoapOutcome(response=parse_response(body, settings))
+        return SoapAnswer(exchange, response=parse_response(body, settings))
     except FaultReceived as received:
-        return SoapOutcome(fault=received.fault)
+        return SoapAnswer(exchange, fault=received.fault)
     except Exception as not_a_response:  # noqa: BLE001 - any reason it is not a response
         try:
-            return SoapOutcome(fault=parse_fault(body))
+            return SoapAnswer(exchange, fault=parse_fault(body))
         except Exception:  # noqa: BLE001
-            return SoapOutcome(problem=str(not_a_response) or type(not_a_response).__name__)
+            return SoapAnswer(exchange, problem=str(not_a_response) or type(not_a_response).__name__)
+
+
+@dataclass(frozen=True)
+class TlsConnection:
+    """A connection we opened to the partner's endpoint: ``version`` is the TLS version
+    negotiated (``None`` over plain HTTP)."""
+
+    url: str
+    scheme: str
+    host: str | None
+    version: str | None = None

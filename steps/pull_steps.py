@@ -5,17 +5,22 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+import pytest
+from lxml import etree
 from pytest_bdd import parsers, then, when
 
+from epix import safexml
 from epix.codes import meaning
 from epix.model import Position
 from epix.namespaces import DS, RSM, qname
-from epix.transport import PartnerUnreachable
+from epix.transport import Exchange, PartnerUnreachable, SoapClient
 from epix.validation import validate
+from steps import partner_documents
 from steps.attach import attach_findings, attach_text
-from steps.lifecycle_steps import _items
-from steps.observe import SoapOutcome, permit_facts, read_soap
+from steps.drafts import new_number
+from steps.observe import SoapAnswer, permit_facts, read_soap
 from steps.scene import Scene, assert_partner_signed
+from steps.state_changes import changes_state
 from steps.world import UNSERVED_PARTY
 
 _CALLERS = {
@@ -29,44 +34,36 @@ _WITH_DTD = (b'<?xml version="1.0"?>\n<!DOCTYPE lol [<!ENTITY a "aaaaaaaaaa"><!E
              b'</CertificateNumber></GetNonFinalCitesCertificateRequest></soap:Body></soap:Envelope>')
 
 
-def _country(scene: Scene) -> str:
-    return scene.world.partner.party.split("-", 1)[0]
+def _read(client: SoapClient, exchange: Exchange) -> SoapAnswer:
+    return read_soap(exchange, client.settings)
 
 
-def _record(scene: Scene, client, exchange) -> None:  # noqa: ANN001
-    scene.last_exchange = exchange
-    scene.outcome = read_soap(exchange, client.settings)
-
-
-@when("we ask the partner for the state of its service")
-def service_state(scene: Scene) -> None:
+@when("we ask the partner for the state of its service", target_fixture="answer")
+def service_state(scene: Scene) -> SoapAnswer:
     client = scene.world.our_soap
-    _record(scene, client, client.service_state())
+    return _read(client, client.service_state())
 
 
 @when(parsers.re(r"we request (?P<which>that permit with its security token|that permit with a wrong security "
-                 r"token|a permit number that the partner never issued)"))
-def request_permit(scene: Scene, which: str) -> None:
+                 r"token|a permit number that the partner never issued)"), target_fixture="answer")
+def request_permit(scene: Scene, which: str) -> SoapAnswer:
     client = scene.world.our_soap
     document = scene.partner_document
     if which == "a permit number that the partner never issued":
-        from steps.scene import new_number
-
         number, token = new_number(scene.world.partner.party), document.token if document else "NO-SUCH-TOKEN"
     elif which.endswith("wrong security token"):
         number, token = document.number, "WRONG-TOKEN-0000"
     else:
         number, token = document.number, document.token
-    scene.unknown_number = number if which.startswith("a permit number") else None
-    _record(scene, client, client.get_non_final_certificate(number, token, _country(scene)))
+    return _read(client, client.get_non_final_certificate(number, token, scene.world.partner_country))
 
 
-@when(parsers.re(r"we request that permit in a request with (?P<flaw>.+)"))
-def malformed_request(scene: Scene, flaw: str) -> None:
+@when(parsers.re(r"we request that permit in a request with (?P<flaw>.+)"), target_fixture="answer")
+def malformed_request(scene: Scene, flaw: str) -> SoapAnswer:
     client = scene.world.our_soap
     document = scene.partner_document
     if flaw == "no certificate number":
-        exchange = client.get_non_final_certificate(None, document.token, _country(scene))
+        exchange = client.get_non_final_certificate(None, document.token, scene.world.partner_country)
     elif flaw == "an issuing country code that is not ISO 3166-1 alpha-2":
         exchange = client.get_non_final_certificate(document.number, document.token, "FRA")
     elif flaw == "a body that is not well-formed XML":
@@ -75,103 +72,103 @@ def malformed_request(scene: Scene, flaw: str) -> None:
         exchange = client.call("GetNonFinalCitesCertificate", _WITH_DTD)
     else:
         raise LookupError(f"the steps know no malformed request with {flaw!r}")
-    _record(scene, client, exchange)
+    return _read(client, exchange)
 
 
-@when(parsers.re(r"we confirm the quantities of that permit in a request with (?P<flaw>.+)"))
-def malformed_confirmation(scene: Scene, flaw: str) -> None:
+@when(changes_state(parsers.re(r"we confirm the quantities of that permit in a request with (?P<flaw>.+)")),
+      target_fixture="answer")
+def malformed_confirmation(scene: Scene, flaw: str) -> SoapAnswer:
     client = scene.world.our_soap
     document = scene.partner_document
-    first = _items(scene, document)[0]
+    first = partner_documents.items(scene, document)[0]
     positions = {
         "an item ID that contains white space": [Position("A B", Decimal(1))],
         "a negative inspected quantity": [Position(first.id, Decimal(-1))],
         "an inspected quantity that is not a whole number": [Position(first.id, Decimal("1.5"))],
     }[flaw]
-    _record(scene, client, client.confirm_quantities(document.number, document.token, _country(scene), positions))
+    country = scene.world.partner_country
+    return _read(client, client.confirm_quantities(document.number, document.token, country, positions))
 
 
 @when(parsers.re(r"(?P<caller>a caller without a client certificate|a caller whose certificate does not chain to a "
                  r"pilot CA|a registered party that the partner does not serve) requests that permit with its "
-                 r"security token"))
-def other_caller_requests(scene: Scene, caller: str) -> None:
+                 r"security token"), target_fixture="answer")
+def other_caller_requests(scene: Scene, caller: str) -> SoapAnswer:
     identity = _CALLERS.get(caller, UNSERVED_PARTY if scene.world.profile.is_simulator else None)
     if identity is None:
-        import pytest
-
         pytest.skip("the profile names no registered party that the partner does not serve")
     client = scene.world.soap(identity)
     document = scene.partner_document
     try:
-        _record(scene, client, client.get_non_final_certificate(document.number, document.token, _country(scene)))
+        return _read(client, client.get_non_final_certificate(document.number, document.token,
+                                                              scene.world.partner_country))
     except PartnerUnreachable as refused:
-        scene.refused = refused.sentence
         attach_text("refused", refused.sentence)
+        return SoapAnswer(None, refused=refused.sentence)
 
 
-@when("we request the final version of that permit")
-def request_final(scene: Scene) -> None:
+@when("we request the final version of that permit", target_fixture="answer")
+def request_final(scene: Scene) -> SoapAnswer:
     client = scene.world.our_soap
     document = scene.partner_document
-    _record(scene, client, client.get_final_certificate(document.number, document.token, _country(scene)))
+    return _read(client, client.get_final_certificate(document.number, document.token, scene.world.partner_country))
 
 
-@when(parsers.re(r"we confirm (?:an inspected quantity of (?P<quantity>\d+)|(?P<more>more than the permitted "
-                 r"quantity)) for (?P<item>the first item|an item the permit does not have) of that permit"))
-def confirm(scene: Scene, quantity: str | None, more: str | None, item: str) -> None:
+@when(changes_state(parsers.re(r"we confirm (?:an inspected quantity of (?P<quantity>\d+)|(?P<more>more than the "
+                               r"permitted quantity)) for (?P<item>the first item|an item the permit does not have) "
+                               r"of that permit")), target_fixture="answer")
+def confirm(scene: Scene, quantity: str | None, more: str | None, item: str) -> SoapAnswer:
     client = scene.world.our_soap
     document = scene.partner_document
-    first = _items(scene, document)[0]
+    first = partner_documents.items(scene, document)[0]
     amount = Decimal(math.floor(first.quantity) + 1) if more else Decimal(quantity)
     item_id = first.id if item == "the first item" else "NO-SUCH-ITEM"
-    exchange = client.confirm_quantities(document.number, document.token, _country(scene),
+    exchange = client.confirm_quantities(document.number, document.token, scene.world.partner_country,
                                          [Position(item_id, amount)])
-    _record(scene, client, exchange)
+    return _read(client, exchange)
 
 
 # ---------------------------------------------------------------------------
 # Then
 
-def _outcome(scene: Scene) -> SoapOutcome:
-    assert scene.outcome is not None, f"{scene.ids}: no SOAP answer was received"
-    return scene.outcome
+def _answered(scene: Scene, answer: SoapAnswer) -> SoapAnswer:
+    assert answer.exchange is not None, f"{scene.ids}: no SOAP answer was received"
+    return answer
 
 
 @then("the partner answers with a state text and no fault")
-def state_text(scene: Scene) -> None:
-    outcome = _outcome(scene)
-    assert outcome.fault is None, (f"{scene.ids}: ServiceState answered with the fault {outcome.fault.faultcode} "
-                                   f"{outcome.fault.faultstring!r}")
-    assert outcome.response is not None and (outcome.response.text or "").strip(), (
-        f"{scene.ids}: ServiceState answered without a state text ({outcome.problem or 'empty'})")
+def state_text(scene: Scene, answer: SoapAnswer) -> None:
+    _answered(scene, answer)
+    assert answer.fault is None, (f"{scene.ids}: ServiceState answered with the fault {answer.fault.faultcode} "
+                                  f"{answer.fault.faultstring!r}")
+    assert answer.response is not None and (answer.response.text or "").strip(), (
+        f"{scene.ids}: ServiceState answered without a state text ({answer.problem or 'empty'})")
 
 
 @then(parsers.re(r"the answer arrives within (?P<seconds>\d+) seconds"))
-def answered_in_time(scene: Scene, seconds: str) -> None:
+def answered_in_time(scene: Scene, answer: SoapAnswer, seconds: str) -> None:
     limit = min(float(seconds), scene.world.profile.timeouts.answer)
-    elapsed = scene.last_exchange.elapsed
+    elapsed = answer.exchange.elapsed
     assert elapsed <= limit, f"{scene.ids}: the answer took {elapsed:.2f} s, expected at most {limit:g} s"
 
 
 @then("the answer carries exactly one permit, with the number we asked for")
-def one_permit(scene: Scene) -> None:
-    outcome = _outcome(scene)
-    assert outcome.response is not None and outcome.response.permit is not None, (
+def one_permit(scene: Scene, answer: SoapAnswer) -> None:
+    _answered(scene, answer)
+    assert answer.response is not None and answer.response.permit is not None, (
         f"{scene.ids}: the answer carries no permit: "
-        f"{outcome.fault.faultstring if outcome.fault else outcome.problem}")
-    from epix import safexml
-
-    answer = safexml.parse(scene.last_exchange.response_body, source="answer")
-    count = sum(1 for _ in answer.iter(qname(RSM, "CITESEPermit")))
+        f"{answer.fault.faultstring if answer.fault else answer.problem}")
+    body = safexml.parse(answer.exchange.response_body, source="answer")
+    count = sum(1 for _ in body.iter(qname(RSM, "CITESEPermit")))
     assert count == 1, f"{scene.ids}: the answer carries {count} permits, expected exactly one"
-    number = _number(outcome.response.permit)
+    number = _number(answer.response.permit)
     assert number == scene.partner_document.number, (
         f"{scene.ids}: the answer carries permit {number}, expected {scene.partner_document.number}")
 
 
 @then("that permit follows every document rule of the profile")
-def permit_follows_rules(scene: Scene) -> None:
-    permit = _outcome(scene).response.permit
+def permit_follows_rules(scene: Scene, answer: SoapAnswer) -> None:
+    permit = _answered(scene, answer).response.permit
     report = validate(permit)
     errors = [f for f in report.findings if f.severity == "error"]
     attach_findings("findings on the returned permit", report.findings)
@@ -179,19 +176,19 @@ def permit_follows_rules(scene: Scene) -> None:
 
 
 @then(parsers.re(r"the partner refuses the request as the caller's error, with (?P<code>EPX-\d{3})"))
-def client_fault(scene: Scene, code: str) -> None:
-    outcome = _outcome(scene)
-    assert outcome.fault is not None, (
+def client_fault(scene: Scene, answer: SoapAnswer, code: str) -> None:
+    _answered(scene, answer)
+    assert answer.fault is not None, (
         f"{scene.ids}: expected a Client fault {code} ({meaning(code)}); the partner answered HTTP "
-        f"{scene.last_exchange.status} without a fault")
-    assert outcome.is_client_fault and outcome.fault_code == code, (
+        f"{answer.exchange.status} without a fault")
+    assert answer.is_client_fault and answer.fault_code == code, (
         f"{scene.ids}: expected a soap:Client fault with {code} ({meaning(code)}); the partner answered "
-        f"{outcome.fault.faultcode} {outcome.fault_code or 'without an EPX code'} {outcome.fault.faultstring!r}")
+        f"{answer.fault.faultcode} {answer.fault_code or 'without an EPX code'} {answer.fault.faultstring!r}")
 
 
 @then("the refusal reveals nothing of the permit")
-def reveals_nothing(scene: Scene) -> None:
-    body = scene.last_exchange.response_body
+def reveals_nothing(scene: Scene, answer: SoapAnswer) -> None:
+    body = answer.exchange.response_body
     assert f"{{{RSM}}}".encode() not in body and b"CITESEPermit" not in body, (
         f"{scene.ids}: the refusal carries a permit")
     for revealing in (b"ScientificName", b"ConsignorTradeParty", b"ConsigneeTradeParty"):
@@ -199,35 +196,35 @@ def reveals_nothing(scene: Scene) -> None:
 
 
 @then("the partner refuses the caller before looking at the request")
-def caller_refused(scene: Scene) -> None:
-    if scene.refused is not None:
+def caller_refused(scene: Scene, answer: SoapAnswer) -> None:
+    if answer.refused is not None:
         return
-    outcome = _outcome(scene)
-    fault = outcome.fault
-    refused = fault is not None and (fault.faultstring == "CertificateMissing" or outcome.fault_code == "EPX-105")
+    _answered(scene, answer)
+    fault = answer.fault
+    refused = fault is not None and (fault.faultstring == "CertificateMissing" or answer.fault_code == "EPX-105")
     assert refused, (
         f"{scene.ids}: the caller must be refused (TLS refusal, or the fault CertificateMissing); the partner "
-        f"answered HTTP {scene.last_exchange.status} "
-        f"{'with a permit' if outcome.response and outcome.response.permit is not None else ''}"
+        f"answered HTTP {answer.exchange.status} "
+        f"{'with a permit' if answer.response and answer.response.permit is not None else ''}"
         f"{fault.faultstring if fault else ''}")
 
 
 @then("the partner refuses the request with EPX-105")
-def refused_105(scene: Scene) -> None:
-    assert scene.refused is None, f"{scene.ids}: the partner refused the connection; expected the fault EPX-105"
-    outcome = _outcome(scene)
-    assert outcome.fault_code == "EPX-105", (
+def refused_105(scene: Scene, answer: SoapAnswer) -> None:
+    assert answer.refused is None, f"{scene.ids}: the partner refused the connection; expected the fault EPX-105"
+    _answered(scene, answer)
+    assert answer.fault_code == "EPX-105", (
         f"{scene.ids}: expected a fault with EPX-105 for a caller the partner does not serve; it answered "
-        f"{'a permit' if outcome.response else (outcome.fault.faultstring if outcome.fault else outcome.problem)}")
+        f"{'a permit' if answer.response else (answer.fault.faultstring if answer.fault else answer.problem)}")
 
 
 @then(parsers.re(r"the final permit shows an inspected quantity of (?P<quantity>\d+) on the first item"))
-def final_quantity(scene: Scene, quantity: str) -> None:
-    outcome = _outcome(scene)
-    assert outcome.response is not None and outcome.response.permit is not None, (
+def final_quantity(scene: Scene, answer: SoapAnswer, quantity: str) -> None:
+    _answered(scene, answer)
+    assert answer.response is not None and answer.response.permit is not None, (
         f"{scene.ids}: the final permit was not returned: "
-        f"{outcome.fault.faultstring if outcome.fault else outcome.problem}")
-    facts = permit_facts(_standalone(outcome.response.permit))
+        f"{answer.fault.faultstring if answer.fault else answer.problem}")
+    facts = permit_facts(_standalone(answer.response.permit))
     first = facts.items[0] if facts.items else None
     seen = first.inspected_quantity if first else None
     assert seen is not None and Decimal(seen) == Decimal(quantity), (
@@ -235,16 +232,16 @@ def final_quantity(scene: Scene, quantity: str) -> None:
 
 
 @then(parsers.re(r"the answer has the media type text/xml and the HTTP status (?P<status>\d{3})"))
-def media_and_status(scene: Scene, status: str) -> None:
-    exchange = scene.last_exchange
+def media_and_status(scene: Scene, answer: SoapAnswer, status: str) -> None:
+    exchange = answer.exchange
     assert exchange.media_type == "text/xml", (
         f"{scene.ids}: the answer's Content-Type is {exchange.content_type!r}, expected text/xml")
     assert exchange.status == int(status), f"{scene.ids}: the answer has HTTP {exchange.status}, expected {status}"
 
 
 @then("the permit carries one enveloped signature that covers the whole document")
-def permit_signed(scene: Scene) -> None:
-    permit = _permit(scene)
+def permit_signed(scene: Scene, answer: SoapAnswer) -> None:
+    permit = _permit(scene, answer)
     signatures = list(permit.iter(qname(DS, "Signature")))
     assert len(signatures) == 1, f"{scene.ids}: the returned permit carries {len(signatures)} signatures, expected 1"
     assert permit[-1] is signatures[0], f"{scene.ids}: the signature is not the last child of the permit"
@@ -254,23 +251,21 @@ def permit_signed(scene: Scene) -> None:
 
 
 @then("the signature verifies against the partner's trust anchor at the permit's issue date")
-def permit_signature_verifies(scene: Scene) -> None:
-    permit = _standalone(_permit(scene))
+def permit_signature_verifies(scene: Scene, answer: SoapAnswer) -> None:
+    permit = _standalone(_permit(scene, answer))
     assert_partner_signed(scene, permit, "the returned permit", at=permit_facts(permit).issued_at)
 
 
-def _permit(scene: Scene):  # noqa: ANN202
-    outcome = _outcome(scene)
-    assert outcome.response is not None and outcome.response.permit is not None, (
+def _permit(scene: Scene, answer: SoapAnswer) -> etree._Element:
+    _answered(scene, answer)
+    assert answer.response is not None and answer.response.permit is not None, (
         f"{scene.ids}: the answer carries no permit")
-    return outcome.response.permit
+    return answer.response.permit
 
 
-def _standalone(permit):  # noqa: ANN001, ANN202
-    from lxml import etree
-
+def _standalone(permit: etree._Element) -> etree._Element:
     return etree.fromstring(etree.tostring(permit))
 
 
-def _number(permit) -> str | None:  # noqa: ANN001
+def _number(permit: etree._Element) -> str | None:
     return permit_facts(_standalone(permit)).number

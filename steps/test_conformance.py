@@ -3,10 +3,8 @@
 Run it with ``epix run`` or ``pytest --profile fixtures/profiles/simulator.toml``.
 """
 
-from pathlib import Path
-
 from pytest_bdd import scenarios
 
-FEATURES = Path(__file__).resolve().parents[1] / "features"
+from epix.report.catalogue import FEATURES
 
 scenarios(*sorted(str(path) for path in FEATURES.glob("*.feature")))

@@ -163,6 +163,27 @@ class World:
     def our_soap(self) -> SoapClient:
         return self.soap()
 
+    @property
+    def acknowledgement_wait(self) -> float:
+        """How long a delivery polls for its final acknowledgement (ACK-05): twice the
+        profile's deadline and more, so that a late one is seen and reported as late."""
+        return self.profile.timeouts.acknowledgement * 2 + _GRACE
+
+    # -- parties ---------------------------------------------------------------------
+    @property
+    def partner_country(self) -> str:
+        """The partner's country: its party ID up to any ``-`` (binding A's issuing country)."""
+        return self.partner.party.split("-", 1)[0]
+
+    def another_party(self) -> str:
+        """A registered party other than us and the partner (``us.other_party``); without one
+        the scenario is skipped."""
+        if not self.us.other_party:
+            import pytest
+
+            pytest.skip("the profile names no other registered party (us.other_party)")
+        return self.us.other_party
+
     def _party_of(self, identity: str) -> str | None:
         if identity == "us":
             return self.us.party

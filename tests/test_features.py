@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 from pathlib import Path
 
 import pytest
 
 from epix.profile import CAPABILITIES
 from epix.report.catalogue import FEATURES, read_catalogue, spec_requirements
-from epix.report.labels import AREAS, REQUIREMENT
+from epix.report.labels import AREAS, CHANGES_STATE, REQUIREMENT, read_tags
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The exchange contract, kept with the code so that a clone checks against the spec it implements.
@@ -90,7 +92,8 @@ def test_every_scenario_has_requirements_and_exactly_one_known_capability(catalo
 
 
 def test_examples_add_only_requirement_tags(catalogue) -> None:
-    """Example blocks may name the further checks a row depends on, nothing else."""
+    """Example blocks may name the further checks a row depends on, nothing else (a scenario
+    that changes state carries @changes-state itself, for all its rows)."""
     for path in FEATURES.glob("*.feature"):
         lines = path.read_text().splitlines()
         for number, line in enumerate(lines[1:], start=1):
@@ -124,3 +127,49 @@ def test_steps_in_given_and_when_hide_the_mechanics() -> None:
                 assert "/" not in text.replace("text/plain", "").replace("application/", "") \
                     .replace("ISO 3166-1", ""), f"{path.name}:{number}: {text}"
                 assert "<rsm:" not in text and "HTTP" not in text, f"{path.name}:{number}: {text}"
+
+
+# ---------------------------------------------------------------------------
+# @changes-state: a scenario that may change a document at the partner gets one of its own.
+
+def _state_tag_problems(catalogue) -> list[str]:
+    """Scenarios whose steps may change a document at the partner without the tag
+    @changes-state, and scenarios with the tag whose steps change nothing. Which steps
+    change state, their definitions say (steps.state_changes.changes_state)."""
+    for path in sorted((ROOT / "steps").glob("*_steps.py")):
+        importlib.import_module(f"steps.{path.stem}")
+    from steps.state_changes import step_changes_state
+
+    problems = []
+    for entry in catalogue:
+        where = f"{entry.feature_file}:{entry.line} {entry.name!r}"
+        changing = [text for text in entry.steps if step_changes_state(text)]
+        if changing and not entry.meaning.changes_state:
+            problems.append(f"{where}: the step {changing[0]!r} may change a document at the partner; "
+                            f"tag the scenario @{CHANGES_STATE}")
+        if entry.meaning.changes_state and not changing:
+            problems.append(f"{where} is tagged @{CHANGES_STATE}, but none of its steps changes a document")
+    return problems
+
+
+def test_a_scenario_that_changes_a_document_at_the_partner_says_so(catalogue) -> None:
+    problems = _state_tag_problems(catalogue)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_scenario_that_changes_state_without_the_tag_is_found(catalogue) -> None:
+    untagged = [dataclasses.replace(e, tags=e.tags - {CHANGES_STATE}) if "Cancelling twice" in e.name else e
+                for e in catalogue]
+    problems = _state_tag_problems(untagged)
+    assert len(problems) == 1 and "Cancelling twice changes nothing" in problems[0] and "we cancel" in problems[0]
+    tagged = [dataclasses.replace(e, tags=e.tags | {CHANGES_STATE}) if "reports the state of its" in e.name else e
+              for e in catalogue]
+    problems = _state_tag_problems(tagged)
+    assert len(problems) == 1 and "The partner reports the state of its service" in problems[0]
+
+
+def test_the_changes_state_tag_is_no_requirement_capability_or_area() -> None:
+    tags = read_tags({"PULL-08", "capability:confirm-quantities", CHANGES_STATE})
+    assert tags.changes_state and tags.requirements == ("PULL-08",)
+    assert tags.capabilities == ("confirm-quantities",) and tags.area is None
+    assert not read_tags({"PULL-08"}).changes_state

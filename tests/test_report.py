@@ -158,7 +158,7 @@ def faulty_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         faults = ["codelists-skipped"]
         """))
     done = subprocess.run([sys.executable, "-c", _MAIN, "run", "--profile", str(profile), "--tags",
-                           "@DOC-02 or @LIF-02", "--report-dir", str(folder / "run")],
+                           "@DOC-02 or @LIF-02 or @LIF-20", "--report-dir", str(folder / "run")],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stdout + done.stderr
     assert (folder / "run" / "allure-report" / "index.html").exists(), done.stdout + done.stderr
@@ -186,11 +186,22 @@ def test_allure_labels_come_from_the_gherkin_tags(faulty_run: Path) -> None:
     assert any(link.get("name") == "DOC-02" and link.get("type") == "requirement" for link in failed["links"])
 
 
+def test_the_changes_state_tag_is_not_shown_as_a_label(faulty_run: Path) -> None:
+    """@changes-state only tells the suite to give the scenario a document of its own (LIF-20 carries it)."""
+    results = [json.loads(p.read_text()) for p in (faulty_run / "allure-results").glob("*-result.json")]
+    assert any(("story", "LIF-20") in {(label["name"], label["value"]) for label in r["labels"]} for r in results)
+    shown = [(label["name"], label["value"]) for r in results for label in r["labels"]
+             if "changes-state" in label["value"]]
+    shown += [(link["type"], link["name"]) for r in results for link in r["links"] if "changes-state" in link["name"]]
+    assert not shown
+
+
 def test_steps_show_their_gherkin_arguments_and_no_fixture(faulty_run: Path) -> None:
     parameters = [parameter for path in (faulty_run / "allure-results").glob("*-result.json")
                   for step in json.loads(path.read_text())["steps"] for parameter in step.get("parameters", [])]
     names = {parameter["name"] for parameter in parameters}
-    assert "code" in names and "scene" not in names
+    assert "code" in names
+    assert not names & {"scene", "world", "delivery", "answer", "connection", "request"}, names
     assert max(len(parameter["value"]) for parameter in parameters) < 200
 
 

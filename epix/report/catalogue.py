@@ -20,7 +20,11 @@ _SPEC_REQUIREMENT = re.compile(rf"^- ((?:{'|'.join(REQUIREMENT_FAMILIES)})-\d{{2
 
 @dataclass(frozen=True)
 class ScenarioEntry:
-    """One scenario, or one Examples block of a Scenario Outline."""
+    """One scenario, or one Examples block of a Scenario Outline.
+
+    ``steps`` are the texts of its steps without their keywords, for an Examples block
+    those of every row (the row's values put in), each text once.
+    """
 
     feature_file: str
     feature: str
@@ -29,6 +33,7 @@ class ScenarioEntry:
     tags: frozenset[str]
     examples: str | None = None
     rows: int = 1
+    steps: tuple[str, ...] = ()
 
     @property
     def meaning(self) -> ScenarioTags:
@@ -44,12 +49,21 @@ def read_catalogue(features: Path = FEATURES) -> list[ScenarioEntry]:
             base = frozenset(feature.tags | template.tags)
             blocks = [e for e in template.examples if e]
             if not blocks:
-                entries.append(ScenarioEntry(path.name, feature.name, template.name, template.line_number, base))
+                entries.append(ScenarioEntry(path.name, feature.name, template.name, template.line_number, base,
+                                             steps=_step_texts(template, [{}])))
                 continue
             for block in blocks:
                 entries.append(ScenarioEntry(path.name, feature.name, template.name, template.line_number,
-                                             base | frozenset(block.tags), block.name or None, len(block.examples)))
+                                             base | frozenset(block.tags), block.name or None, len(block.examples),
+                                             _step_texts(template, block.as_contexts())))
     return entries
+
+
+def _step_texts(template, rows) -> tuple[str, ...]:  # noqa: ANN001 - pytest-bdd's ScenarioTemplate, its rows
+    texts: dict[str, None] = {}
+    for row in rows:
+        texts.update((step.name, None) for step in template.render(row).steps)
+    return tuple(texts)
 
 
 def spec_requirements(*spec_files: Path) -> list[str]:

@@ -2,7 +2,9 @@
 
 Every scenario carries the requirement IDs it checks (``@SIG-02``) and exactly one
 ``@capability:…`` tag; each feature carries one ``@area:…`` tag. Allure shows areas as
-epics, features as features and requirement IDs as stories and links.
+epics, features as features and requirement IDs as stories and links. A scenario that
+may change a test document at the partner carries ``@changes-state``, so that it gets a
+document of its own (``steps/state_changes.py``); the report does not show that tag.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ REQUIREMENT = re.compile(rf"^(?:{'|'.join(REQUIREMENT_FAMILIES)})-\d{{2}}$")
 CAPABILITY_PREFIX = "capability:"
 AREA_PREFIX = "area:"
 SEVERITY_PREFIX = "severity:"
+#: The tag of a scenario that may change a test document at the partner.
+CHANGES_STATE = "changes-state"
 
 #: ``@area:…`` tag -> the epic shown in the report.
 AREAS: dict[str, str] = {
@@ -42,6 +46,7 @@ class ScenarioTags:
     capabilities: tuple[str, ...]
     area: str | None
     severity: str
+    changes_state: bool = False
 
     @property
     def capability(self) -> str | None:
@@ -63,6 +68,7 @@ def read_tags(tags: set[str] | list[str] | tuple[str, ...]) -> ScenarioTags:
         capabilities=tuple(capabilities),
         area=areas[0] if areas else None,
         severity=explicit[0] if explicit else severity_of(requirements),
+        changes_state=CHANGES_STATE in tags,
     )
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import quote
 
 import httpx
+from tenacity import Retrying, retry_if_result, stop_before_delay, wait_fixed
 
 from epix.messages import soap
 from epix.model import Position
@@ -196,16 +197,16 @@ class PartnerClient(_HttpEndpoint):
     def wait_for_final_acknowledgement(
         self, message_id: str, *, deadline: float = 60.0, interval: float = 0.25,
     ) -> Exchange:
-        """Poll :meth:`acknowledgement` until it is final (status other than ``Received``
-        or an HTTP error), or ``deadline`` seconds have passed; returns the last exchange."""
-        give_up = time.monotonic() + deadline
-        while True:
-            exchange = self.acknowledgement(message_id)
-            if exchange.status != 200 or not _received(exchange):
-                return exchange
-            if time.monotonic() + interval > give_up:
-                return exchange
-            time.sleep(interval)
+        """Poll :meth:`acknowledgement` every ``interval`` seconds until it is final (status
+        other than ``Received``, or an HTTP error), or until the next poll would come after
+        ``deadline`` seconds from the first; returns the last exchange."""
+        polls = Retrying(
+            retry=retry_if_result(lambda exchange: exchange.status == 200 and is_received(exchange)),
+            wait=wait_fixed(interval),
+            stop=stop_before_delay(deadline),
+            retry_error_callback=lambda state: state.outcome.result(),  # the last poll, still Received
+        )
+        return polls(self.acknowledgement, message_id)
 
     def permit(self, number: str) -> Exchange:
         """``GET /permits/{documentNumber}``: the latest version of a document."""
@@ -269,7 +270,7 @@ class SoapClient(_HttpEndpoint):
         return self.call(op, soap.build_request(op, self.settings, **parameters))
 
 
-def _received(exchange: Exchange) -> bool:
+def is_received(exchange: Exchange) -> bool:
     """Whether ``exchange`` answered with an Acknowledgement of status ``Received``; any
     other body is final, and the caller's checks say what is wrong with it."""
     try:
