@@ -21,7 +21,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent
 SUITE = ROOT / "steps"
 SUITE_MODULE = SUITE / "test_conformance.py"
-_REQUIREMENT_PREFIXES = ("PULL", "ENV", "ACK", "SIG", "DOC", "ERR", "LIF", "HUB", "OUT")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,7 +38,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "epix_tag(tag): a Gherkin tag of a conformance scenario")
-    for prefix in _REQUIREMENT_PREFIXES:
+    from epix.report.labels import REQUIREMENT_FAMILIES
+
+    for prefix in REQUIREMENT_FAMILIES:
         for number in range(1, 40):
             config.addinivalue_line("markers", f"{prefix}-{number:02d}: a requirement of the EPIX profile")
     if config.getoption("--profile") and config.args_source != pytest.Config.ArgsSource.ARGS:
@@ -82,11 +83,20 @@ def _load_profile(config: pytest.Config) -> None:
 
 
 def _register_recorder(config: pytest.Config) -> None:
+    """The recorder of outcomes, and the masking of the profile's secrets in all that the run writes."""
     from epix.report.recorder import RunRecorder, default_progress
+    from epix.report.redact import EvidenceMasking
+    from steps.config import MASKING_PLUGIN
 
     outcome = config.getoption("--epix-outcome")
+    junit = getattr(config.option, "xmlpath", None)
+    masking = EvidenceMasking([allure_results(config), Path(junit) if junit else None,
+                               Path(outcome) if outcome else None])
+    for secret in configured_profile(config).secrets():
+        masking.redactor.add(secret)
+    config.pluginmanager.register(masking, MASKING_PLUGIN)
     recorder = RunRecorder(progress=default_progress() if config.getoption("--epix-progress") else None,
-                           save_to=Path(outcome) if outcome else None)
+                           save_to=Path(outcome) if outcome else None, redactor=masking.redactor)
     config.pluginmanager.register(recorder, "epix-recorder")
 
 

@@ -30,8 +30,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from epix.model import DOCUMENT_STATES
+from epix.transport.client import DEFAULT_MAX_BODY
 from epix.profilefields import (
-    Certificate, Crl, DocumentNumber, Folder, LinkTemplate, PartyId, PrivateKey, Seconds, Text, Url, WholeNumber,
+    Certificate, Crl, DocumentNumber, Folder, LinkTemplate, PartyId, PrivateKey, Seconds, Secret, Text, Url, WholeNumber,
     same_key_pair, sentence,
 )
 
@@ -87,7 +88,7 @@ class TestDocument(_Table):
     number: DocumentNumber = Field(description="give the document's number as printed in box 1")
     state: Literal[TEST_DOCUMENT_STATES] = Field(description=f"give one of {', '.join(TEST_DOCUMENT_STATES)}")
     #: The security token printed on the permit, which binding A asks for.
-    token: Text | None = Field(None, repr=False)
+    token: Secret | None = Field(None, repr=False)
 
     def __init__(self, *values: Any, **fields: Any) -> None:
         """Also ``TestDocument(number, state, token)``."""
@@ -218,6 +219,12 @@ class Timeouts(_Table):
     acknowledgement: Seconds = 60.0
 
 
+class Limits(_Table):
+    """What the harness reads of a partner: ``answer_bytes`` at most of one answer's body."""
+
+    answer_bytes: WholeNumber = DEFAULT_MAX_BODY
+
+
 class About(_Table):
     """The ``[profile]`` table: ``name`` is shown in the report (default: the file's name)."""
 
@@ -227,6 +234,9 @@ class About(_Table):
 
 class ReportSettings(_Table):
     requirement_links: LinkTemplate = "https://epix-pilot.invalid/profile/v1#{}"
+    #: Values that must never appear in the evidence of a run (passwords, internal names),
+    #: besides the security tokens of the test documents.
+    secrets: tuple[Secret, ...] = Field((), repr=False)
 
 
 class Profile(_Table):
@@ -241,6 +251,7 @@ class Profile(_Table):
         "endpoint under test, or a [simulator] table to test against the simulated partner")
     simulator: SimulatorSettings | None = None
     timeouts: Timeouts = Timeouts()
+    limits: Limits = Limits()
     report: ReportSettings = ReportSettings()
     _path: Path = PrivateAttr(Path())
 
@@ -275,6 +286,12 @@ class Profile(_Table):
     @property
     def is_simulator(self) -> bool:
         return self.simulator is not None
+
+    def secrets(self) -> list[str]:
+        """What the evidence of a run must never show: the test documents' security tokens
+        and the values ``[report] secrets`` lists."""
+        documents = self.partner.documents if self.partner is not None else ()
+        return [*(d.token for d in documents if d.token), *self.report.secrets]
 
     def with_partner(self, partner: Partner, us: OurParty | None = None) -> Profile:
         """This profile completed with a partner (and our credentials) known only at run time."""

@@ -28,6 +28,7 @@ from pydantic_core import ErrorDetails
 
 from epix.messages.identifiers import is_document_number
 from epix.party import is_party_id
+from epix.report.redact import MIN_SECRET_LENGTH
 
 
 def rule(holds: Callable[[Any], Any], problem: str, convert: Callable[[Any], Any] = lambda value: value) -> Any:
@@ -48,6 +49,9 @@ PartyId = Annotated[str, rule(is_party_id, "must be a party ID: an upper-case IS
                               "followed by '-' and an authority code (\"CH\", \"US-FWS\"), not {value!r}.")]
 DocumentNumber = Annotated[str, rule(lambda v: isinstance(v, str) and is_document_number(v),
                                      "must be a document number of 1 to 35 characters A-Z 0-9 / - ., not {value!r}.")]
+Secret = Annotated[str, rule(lambda v: isinstance(v, str) and len(v.strip()) >= MIN_SECRET_LENGTH,
+                             f"must be a text of at least {MIN_SECRET_LENGTH} characters (a shorter value cannot be "
+                             "masked in the report without masking ordinary words).")]
 Seconds = Annotated[float, rule(_positive, "must be a positive number of seconds, not {value!r}.", float)]
 WholeNumber = Annotated[int, rule(lambda v: _positive(v) and isinstance(v, int),
                                   "must be a positive whole number, not {value!r}.")]

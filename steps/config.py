@@ -10,6 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PROFILE = ROOT / "fixtures" / "profiles" / "simulator.toml"
 PROFILE_KEY = pytest.StashKey["object"]()
+#: The name of the plugin that masks secrets in what the run writes (epix.report.redact).
+MASKING_PLUGIN = "epix-masking"
 
 
 def configured_profile(config: pytest.Config):  # noqa: ANN201 - epix.profile.Profile or None

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from steps.config import DEFAULT_PROFILE, allure_results, configured_profile
+from steps.config import DEFAULT_PROFILE, MASKING_PLUGIN, allure_results, configured_profile
 from epix.report import allure_files
 from epix.report.labels import read_tags
 from epix.report.recorder import scenario_tags
@@ -33,6 +33,10 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
 
     profile = configured_profile(request.config) or load_profile(DEFAULT_PROFILE)
     with open_world(profile) as opened:
+        masking = request.config.pluginmanager.get_plugin(MASKING_PLUGIN)
+        if masking is not None:  # the simulated partner's tokens are known only now
+            for secret in opened.profile.secrets():
+                masking.redactor.add(secret)
         results = allure_results(request.config)
         if results is not None:
             allure_files.write_environment(results, allure_files.environment(opened.profile))

@@ -134,8 +134,7 @@ class World:
         self._require_binding("binding_b")
         party = header_party if header_party is not None else (None if self.partner.mtls else self._party_of(identity))
         client = PartnerClient(self.partner.binding_b.url, ssl_context=self.tls(identity), party=party,
-                               timeout=self.profile.timeouts.answer + _GRACE,
-                               on_exchange=attach_exchange if attach else None)
+                               **self._bounds, on_exchange=attach_exchange if attach else None)
         self._clients.append(client)
         return client
 
@@ -146,9 +145,16 @@ class World:
                                 actions=dict(binding.actions))
         party = None if self.partner.mtls else self._party_of(identity)
         client = SoapClient(binding.url, settings=settings, ssl_context=self.tls(identity), party=party,
-                            timeout=self.profile.timeouts.answer + _GRACE, on_exchange=attach_exchange)
+                            **self._bounds, on_exchange=attach_exchange)
         self._clients.append(client)
         return client
+
+    @property
+    def _bounds(self) -> dict[str, float]:
+        """Every client's limits, from the profile: one deadline per exchange, the time to
+        connect within it, and the most of an answer's body that is read."""
+        return {"timeout": self.profile.timeouts.answer + _GRACE, "connect_timeout": self.profile.timeouts.connect,
+                "max_body": self.profile.limits.answer_bytes}
 
     @cached_property
     def our_rest(self) -> PartnerClient:

@@ -84,6 +84,13 @@ def test_the_example_remote_profile_loads_beside_its_pki(remote: Path) -> None:
     assert profile.timeouts.answer == 10
 
 
+def test_the_secrets_of_a_profile_are_its_tokens_and_what_it_lists(remote: Path) -> None:
+    profile = load_profile(_edit(remote, "[report]", '[report]\nsecrets = ["gateway.internal.fr"]'))
+    assert profile.secrets() == ["K7Q2-93XM", "P4T8-1ZRA", "W2N6-7HDE", "C9L3-0QVB", "gateway.internal.fr"]
+    assert not any(secret in repr(profile) for secret in profile.secrets())
+    assert profile.limits.answer_bytes == 32 * 1024 * 1024 and profile.timeouts.connect == 5
+
+
 def test_every_setting_of_the_example_remote_profile_is_explained() -> None:
     lines = (PROFILES / "example-remote.toml").read_text().splitlines()
     table, explained = "", set()
@@ -135,6 +142,10 @@ def test_every_setting_of_the_example_remote_profile_is_explained() -> None:
     ('requirement_links = "https://epix-pilot.invalid/profile/v1#{}"', 'requirement_links = "https://x"',
      r"^report\.requirement_links must be a URL template with \{\} where the requirement ID goes"),
     ("[timeouts]", "[simulator]\n[timeouts]", r"^partner and simulator are both given: "),
+    ("answer_bytes = 33554432", "answer_bytes = 0", r"^limits\.answer_bytes must be a positive whole number"),
+    ('token = "W2N6-7HDE"', 'token = "W2N"', r"^partner\.documents\[2\]\.token must be a text of at least 4 "
+                                             r"characters \(a shorter value cannot be masked"),
+    ("[report]", '[report]\nsecrets = ["pw"]', r"^report\.secrets\[0\] must be a text of at least 4 characters"),
 ])
 def test_each_mistake_is_one_sentence_naming_the_field(remote: Path, old: str, new: str, expected: str) -> None:
     problems = _problems(_edit(remote, old, new))

@@ -21,6 +21,7 @@ from epix.report.outcomes import (
     BROKEN, FAILED, NOT_CLAIMED, PASSED, SKIPPED, RunOutcome, ScenarioResult,
 )
 from epix.report.allure_files import NOT_CLAIMED_MARK
+from epix.report.redact import Redactor
 from epix.transport.errors import AnswerUnusable, PartnerUnreachable
 
 _SYMBOL = {PASSED: "ok", FAILED: "FAILED", BROKEN: "BROKEN", NOT_CLAIMED: "not claimed", SKIPPED: "skipped"}
@@ -62,8 +63,10 @@ def one_line(exc: BaseException) -> str:
 class RunRecorder:
     """Registered by the suite's conftest; ``outcome`` holds the results when the run ends."""
 
-    def __init__(self, *, progress: TextIO | None = None, save_to: Path | None = None):
+    def __init__(self, *, progress: TextIO | None = None, save_to: Path | None = None,
+                 redactor: Redactor | None = None):
         self.outcome = RunOutcome()
+        self._redactor = redactor or Redactor()
         self._progress = progress
         self._save_to = save_to
         self._by_id: dict[str, ScenarioResult] = {}
@@ -123,7 +126,7 @@ class RunRecorder:
         if exc is None:
             result.outcome, result.message = BROKEN, "the scenario failed without an exception"
             return
-        result.message = one_line(exc)
+        result.message = self._redactor.text(one_line(exc))
         if isinstance(exc, (AssertionError, pytest.fail.Exception, AnswerUnusable)):
             result.outcome = FAILED
         else:
@@ -132,7 +135,7 @@ class RunRecorder:
 
     def _write(self, text: str) -> None:
         assert self._progress is not None
-        self._progress.write(text)
+        self._progress.write(self._redactor.text(text))
         self._progress.flush()
 
 

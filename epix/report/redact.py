@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
+
 MASK = "***"
 #: Shorter values would mask ordinary words and numbers; a profile refuses them as secrets.
 MIN_SECRET_LENGTH = 4
@@ -80,3 +82,16 @@ def sweep(paths: Iterable[Path], redactor: Redactor) -> int:
                 partial.replace(file)
                 changed += 1
     return changed
+
+
+class EvidenceMasking:
+    """A pytest plugin: once the run has written everything (the Allure results as scenarios
+    end, ``junit.xml`` and the outcome when the session ends), each file is swept."""
+
+    def __init__(self, paths: Iterable[Path | None]):
+        self.redactor = Redactor()
+        self.paths = [path for path in paths if path is not None]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        sweep(self.paths, self.redactor)
