@@ -2,13 +2,17 @@
 
 Every answer of binding B that is not 2xx carries a Rejected Acknowledgement with at
 least one error (ENV-05); the HTTP status follows the code of the first error
-(ACK-06, :func:`epix.codes.http_status`). The faults of ACK-01 … ACK-06, SIG-03 and
-ERR-03 change what is written here, and nothing else.
+(ACK-06, :func:`epix.codes.http_status`). An Acknowledgement is made in the steps of
+:meth:`Acknowledger.acknowledge`: what it says (ACK-02, ACK-03, ERR-03), its XML
+(ACK-01), its signature with the signing certificate (ACK-04, SIG-03), its HTTP status
+(ACK-06); :meth:`Acknowledger.answer` carries it (ENV-05). Which of the findings of a
+check is the error of the answer is :class:`Errors`' (ERR-01).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -18,9 +22,7 @@ from epix.codes import http_status
 from epix.findings import Finding
 from epix.messages.acknowledgement import build_acknowledgement
 from epix.model import AckError, Acknowledgement, AckStatus
-from epix.namespaces import DS, EPX, qname
-from epix.partner.faults import Faults
-from epix.safexml import parse, to_bytes
+from epix.safexml import to_bytes
 from epix.signing import SigningKey, sign
 
 XML = "application/xml"
@@ -67,72 +69,65 @@ class Acknowledged:
     body: bytes
 
 
+class Errors:
+    """ERR-01: the errors a check found count against the message, and the first that
+    counts, in the order of the checks of section 9, decides the answer."""
+
+    def counts(self, finding: Finding) -> bool:
+        """Whether ``finding`` counts against the message: every error does."""
+        return True
+
+    def first(self, findings: Iterable[Finding]) -> Finding | None:
+        """The first of ``findings`` that counts, if any."""
+        return next((finding for finding in findings if self.counts(finding)), None)
+
+
 class Acknowledger:
     """Writes and signs the partner's Acknowledgements."""
 
-    def __init__(self, party: str, key: SigningKey, faults: Faults):
+    def __init__(self, party: str, key: SigningKey):
         self.party = party
         self.key = key
-        self.faults = faults
 
     def acknowledge(self, ref_to: str, recipient: str, status: AckStatus,
                     errors: list[AckError] | None = None) -> Acknowledged:
         """A signed Acknowledgement of ``ref_to`` for ``recipient``."""
-        errors = list(errors or [])
-        if status == "Accepted" and self.faults.on("accepted-with-error"):
-            errors.append(AckError("EPX-303", "The document was accepted, but check its special conditions."))
-        if self.faults.on("errors-without-sentences"):
-            errors = [AckError(e.code, e.code, e.severity, None) for e in errors]
-        if self.faults.on("ack-wrong-reference"):
-            ref_to = str(uuid.uuid4())
-        ack = Acknowledgement(str(uuid.uuid4()), ref_to, self.party, recipient, status, clock.now(), errors)
-        return Acknowledged(status, self._http_status(status, errors), to_bytes(self._signed(build_acknowledgement(ack))))
+        ack = self.acknowledgement(ref_to, recipient, status, list(errors or []))
+        body = to_bytes(self.sign(self.element(ack)))
+        return Acknowledged(status, self.answer_status(status, ack.errors), body)
+
+    def acknowledgement(self, ref_to: str, recipient: str, status: AckStatus,
+                        errors: list[AckError]) -> Acknowledgement:
+        """What the Acknowledgement says: it refers to the delivered message ID (ACK-02), an
+        Accepted one carries no error of severity ``error`` (ACK-03), each error has its
+        sentence and, where there is one, its location (ERR-03)."""
+        return Acknowledgement(str(uuid.uuid4()), ref_to, self.party, recipient, status, clock.now(), errors)
+
+    def element(self, ack: Acknowledgement) -> etree._Element:
+        """The Acknowledgement as XML, valid against the envelope schema (ACK-01)."""
+        return build_acknowledgement(ack)
+
+    def sign(self, root: etree._Element) -> etree._Element:
+        """Signed (ACK-04), with the signing certificate in ``KeyInfo`` (SIG-03)."""
+        return sign(root, self.key)
+
+    def answer_status(self, status: AckStatus, errors: list[AckError]) -> int:
+        """ACK-06: 200 Accepted, 202 Received, a rejection by the code of its first error."""
+        if status == "Accepted":
+            return 200
+        if status == "Received":
+            return 202
+        first = next((e for e in errors if e.severity == "error"), None)
+        return http_status(first.code) if first else 400
 
     def reject(self, rejection: Rejection, *, ref_to: str | None, recipient: str | None) -> Acknowledged:
         return self.acknowledge(ref_to or NO_MESSAGE_ID, recipient or UNKNOWN_PARTY, "Rejected", [rejection.as_error()])
 
     def answer(self, acknowledged: Acknowledged, *, summary: str = "") -> Answer:
-        """The HTTP answer carrying ``acknowledged``."""
-        if acknowledged.status == "Rejected" and self.faults.on("bare-rejections"):
-            text = "Rejected: " + _first_error(acknowledged.body)
-            return Answer(acknowledged.http_status, text.encode(), {"Content-Type": "text/plain; charset=utf-8"}, summary)
+        """The HTTP answer carrying ``acknowledged`` (ENV-05: a rejection too)."""
         return Answer(acknowledged.http_status, acknowledged.body, {"Content-Type": XML}, summary)
 
     def rejection_answer(self, rejection: Rejection, *, ref_to: str | None = None,
                          recipient: str | None = None) -> Answer:
         acknowledged = self.reject(rejection, ref_to=ref_to, recipient=recipient)
         return self.answer(acknowledged, summary=f"Rejected {rejection.code}")
-
-    def _http_status(self, status: AckStatus, errors: list[AckError]) -> int:
-        if status == "Accepted":
-            return 200
-        if status == "Received":
-            return 202
-        if self.faults.on("rejection-with-200"):
-            return 200
-        first = next((e for e in errors if e.severity == "error"), None)
-        return http_status(first.code) if first else 400
-
-    def _signed(self, root: etree._Element) -> etree._Element:
-        if self.faults.on("ack-schema-invalid"):
-            note = etree.Element(qname(EPX, "Note"))
-            note.text = "This element is not part of the envelope schema."
-            root.find(qname(EPX, "CreationDateTime")).addnext(note)
-        if self.faults.on("ack-unsigned"):
-            return root
-        signed = sign(root, self.key)
-        if self.faults.on("ack-without-certificate"):
-            for key_info in signed.iter(qname(DS, "KeyInfo")):
-                key_info.getparent().remove(key_info)
-        return signed
-
-
-def _first_error(body: bytes) -> str:
-    """The first error of an Acknowledgement as a line of text: its code, then its text
-    (the ``bare-rejections`` fault leaves out the Acknowledgement, not what it says)."""
-    root = parse(body, source="acknowledgement")
-    error = root.find(qname(EPX, "Error"))
-    if error is None:
-        return "the message was refused"
-    code, text = error.findtext(qname(EPX, "Code")), error.findtext(qname(EPX, "Text"))
-    return " ".join(part for part in (code, text or "the message was refused") if part)

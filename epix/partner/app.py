@@ -22,8 +22,8 @@ from starlette.routing import Route
 from epix.partner.answers import Answer, Rejection
 from epix.partner.config import BASE_PATH, SOAP_PATH
 from epix.partner.endpoint import PartnerEndpoint
-from epix.partner.identity import Identity, identify
-from epix.partner.receive import body_limit, check_media_type, too_large
+from epix.partner.identity import Identity
+from epix.partner.receive import too_large
 
 log = logging.getLogger("epix.partner")
 #: How much of an oversized body is read and thrown away before the 413 answer, so that
@@ -114,11 +114,11 @@ class _Handlers:
 
     async def _xml_body(self, request: Request) -> tuple[bytes, Answer | None]:
         """Step 1: size (EPX-103), then media type (EPX-102)."""
-        limit = body_limit(self.config)
+        limit = self.endpoint.receiver.body_limit()
         body = await _read_limited(request, limit)
         if body is None:
             return b"", self.endpoint.acknowledger.rejection_answer(too_large(limit))
-        media = check_media_type(request.headers.get("content-type"), self.config)
+        media = self.endpoint.receiver.check_media_type(request.headers.get("content-type"))
         if media is not None:
             return b"", self.endpoint.acknowledger.rejection_answer(media)
         return body, None
@@ -128,8 +128,7 @@ class _Handlers:
 
     async def _exchange(self, request: Request, handle) -> Response:  # noqa: ANN001
         started = time.perf_counter()
-        identity = identify(request.scope, mtls=self.config.mtls,
-                            header_trusted=self.config.faults.on("party-header-trusted"))
+        identity = self.endpoint.identify(request.scope)
         try:
             answer = await handle(identity)
         except Exception:  # the partner answers EPX-500 and keeps running

@@ -1,5 +1,7 @@
 """One simulated partner: its configuration, keys, store and the handlers of both bindings,
-put together once and shared by the ASGI app and the background work."""
+put together once and shared by the ASGI app and the background work. The parts behave as
+the profile says; the faults switched on in the configuration then replace the seams they
+concern (:func:`epix.partner.faults.conduct`)."""
 
 from __future__ import annotations
 
@@ -10,9 +12,11 @@ from pathlib import Path
 
 from epix import clock
 from epix.codelists import default_codelists
-from epix.partner.answers import Acknowledger
+from epix.partner.answers import Acknowledger, Errors
 from epix.partner.background import Background
 from epix.partner.config import PartnerConfig
+from epix.partner.faults import conduct
+from epix.partner.identity import Identity, identify
 from epix.partner.issuing import Issuer, SeededDocument
 from epix.partner.lifecycle import Lifecycle
 from epix.partner.pull import Puller
@@ -40,15 +44,23 @@ class PartnerEndpoint:
         checking = Checking(default_schema_set(), default_codelists(), clock.now())
         self.store = Store(config.db_path)
         self.background = Background()
-        self.acknowledger = Acknowledger(config.party, self.key, config.faults)
+        self.acknowledger = Acknowledger(config.party, self.key)
+        self.errors = Errors()
         self.issuer = Issuer(config.party, self.key, checking.schema_set)
-        self.lifecycle = Lifecycle(config.party, self.issuer, config.faults)
-        self.receiver = Receiver(self.config, self.store, self.acknowledger, self.lifecycle, checking, self.trust,
-                                 self._schedule_final)
+        self.lifecycle = Lifecycle(config.party, self.issuer, self.errors)
+        self.receiver = Receiver(self.config, self.store, self.acknowledger, self.errors, self.lifecycle, checking,
+                                 self.trust, self._schedule_final)
         self.receiver.on_final = self._final_committed
-        self.resources = Resources(self.config, self.store, self.acknowledger, checking, self.trust)
+        self.resources = Resources(self.config, self.store, self.acknowledger, self.errors, checking, self.trust)
         self.puller = Puller(self.config, self.store, self.issuer, self.lifecycle)
         self.replies = ReplyPoster(self.config, self.store, self.pki, self.background)
+        conduct(self.config.faults, (self, self.errors, self.acknowledger, self.lifecycle, self.receiver,
+                                     self.resources, self.puller))
+
+    def identify(self, scope: dict) -> Identity:
+        """ENV-02, PULL-05: who is calling, by the client certificate (by the ``EPIX-Party``
+        header only on a test set-up without mutual TLS)."""
+        return identify(scope, mtls=self.config.mtls)
 
     def start(self) -> None:
         self.seed()

@@ -4,14 +4,40 @@ A partner started with ``--fault NAME`` behaves as the profile says in every res
 one. The harness's own tests run the conformance suite against each fault and expect the
 scenarios of that requirement, and only those, to fail.
 
-Some faults simply ignore what a check found (``ignores``: the finding codes, optionally
-of one requirement, that the partner then overlooks); the others change one behaviour,
-where the code asks :meth:`Faults.on`.
+A fault is data plus at most one override, and nothing of it is in the conformant code:
+
+- its entry in :data:`CATALOGUE`: name, requirement, what it does, and, for a fault that
+  overlooks what a check found, ``ignores`` (finding codes, optionally of one
+  requirement), applied at one seam, :meth:`epix.partner.answers.Errors.counts`;
+- for every other fault, one override in :mod:`epix.partner.fault_overrides`, registered
+  with :func:`override`, that replaces one *seam* of the reference partner
+  (``type-status-not-checked`` has both).
+
+The seams are methods of the partner's parts, the objects that
+:class:`~epix.partner.endpoint.PartnerEndpoint` puts together (``Receiver``,
+``Acknowledger``, ``Errors``, ``Lifecycle``, ``Resources``, ``Puller`` and the endpoint
+itself), each one step or decision of the profile that the module docstrings list
+(``Receiver.check_replay``: step 5, ENV-13). Their code is the profile's behaviour, so a
+partner without faults is exactly the conformant code. The endpoint then calls
+:func:`conduct`, which replaces the seams of the faults switched on, on that partner's
+parts only: the classes stay conformant.
+
+Why the parts' own methods rather than a separate policy object with a method per
+decision: the parts already follow the spec step by step, and a policy object would
+either take the checks away from the steps the docstrings list, or be a row of yes/no
+questions (``checks_token()``) that reads no better than the ``if`` it replaces. An
+override also sees the part it replaces a method of, so a fault that needs more than the
+seam's arguments (the store, for ``stale-permit-version``) needs no seam of its own.
+
+An override is called with the part, ``base`` (what it replaces: the conformant method,
+or the override of an earlier fault on the same seam) and the seam's arguments; the
+overrides of one seam wrap each other in catalogue order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from epix.findings import Finding
@@ -156,16 +182,6 @@ class Faults:
             raise UnknownFault(f"unknown fault {', '.join(unknown)}; see epix simulate --list-faults")
         self.names = frozenset(names)
 
-    def on(self, name: str) -> bool:
-        """Whether fault ``name`` is switched on (a name not in the switchboard is a programming error)."""
-        if name not in FAULTS:
-            raise KeyError(f"no fault named {name!r} in the switchboard")
-        return name in self.names
-
-    def overlooked(self, finding: Finding) -> bool:
-        """Whether one of the faults switched on makes the partner overlook ``finding``."""
-        return any(FAULTS[name].overlooks(finding) for name in self.names)
-
     def __bool__(self) -> bool:
         return bool(self.names)
 
@@ -186,3 +202,84 @@ def listing() -> str:
     """The switchboard as text, one fault a line: name, requirement, what it does."""
     width = max(len(f.name) for f in CATALOGUE)
     return "\n".join(f"{f.name:<{width}}  {f.requirement:<8}  {f.sentence}" for f in CATALOGUE)
+
+
+# ----- the overrides: how a fault changes the partner -----
+
+@dataclass(frozen=True)
+class Override:
+    """What one fault does: ``function`` replaces ``seam``, a method of one of the partner's parts."""
+
+    fault: str
+    seam: Callable
+    function: Callable
+
+    @property
+    def name(self) -> str:
+        return self.seam.__name__
+
+    def owner(self, parts: Iterable[object]) -> object:
+        """The part of ``parts`` whose class has the seam."""
+        for part in parts:
+            if getattr(type(part), self.name, None) is self.seam:
+                return part
+        raise LookupError(f"the fault {self.fault} replaces {self.seam.__qualname__}, a method of none of the parts")
+
+
+#: The override of each fault that has one, by fault name (see :mod:`epix.partner.fault_overrides`).
+OVERRIDES: dict[str, Override] = {}
+
+
+def override(fault: str, seam: Callable) -> Callable[[Callable], Callable]:
+    """Register the decorated function as what ``fault`` does instead of ``seam``:
+
+        @override("any-media-type", Receiver.check_media_type)
+        def any_media_type(receiver, base, content_type):
+            return None
+
+    It is called with the part, ``base`` (what it replaces) and the seam's arguments."""
+    if fault not in FAULTS:
+        raise KeyError(f"no fault named {fault!r} in the switchboard")
+    if not callable(seam) or "." not in seam.__qualname__:
+        raise TypeError(f"the seam of {fault} must be a method of one of the partner's parts, not {seam!r}")
+
+    def register(function: Callable) -> Callable:
+        if fault in OVERRIDES:
+            raise ValueError(f"the fault {fault} has an override already: {OVERRIDES[fault].function.__qualname__}")
+        OVERRIDES[fault] = Override(fault, seam, function)
+        return function
+
+    return register
+
+
+def conduct(faults: Faults, parts: Iterable[object]) -> None:
+    """Make ``parts`` (the parts of one partner) behave with ``faults``: replace, on each
+    part, the seams of the faults switched on, in catalogue order."""
+    # imported here: the overrides module imports the parts, whose modules import this one
+    from epix.partner.fault_overrides import IGNORES_SEAM
+
+    parts = tuple(parts)
+    for fault in CATALOGUE:
+        if fault.name not in faults.names:
+            continue
+        if fault.ignores:
+            _replace(parts, Override(fault.name, IGNORES_SEAM, _overlooking(fault)))
+        if fault.name in OVERRIDES:
+            _replace(parts, OVERRIDES[fault.name])
+        elif not fault.ignores:
+            raise LookupError(f"the fault {fault.name} has no override and ignores nothing")
+
+
+def _replace(parts: tuple[object, ...], replacing: Override) -> None:
+    part = replacing.owner(parts)
+    base = getattr(part, replacing.name)
+    setattr(part, replacing.name, functools.partial(replacing.function, part, base))
+
+
+def _overlooking(fault: Fault) -> Callable:
+    """What an ``ignores`` fault does at :data:`~epix.partner.fault_overrides.IGNORES_SEAM`."""
+
+    def counts(part: object, base: Callable[[Finding], bool], finding: Finding) -> bool:
+        return not fault.overlooks(finding) and base(finding)
+
+    return counts

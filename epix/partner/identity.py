@@ -31,8 +31,8 @@ class Identity:
 
 def identify(scope: dict, *, mtls: bool, header_trusted: bool = False) -> Identity:
     """The caller of an ASGI request. With ``mtls`` only the certificate counts: a
-    production endpoint must not accept the header (ENV-02); ``header_trusted`` (the
-    ``party-header-trusted`` fault) lets the header override the certificate."""
+    production endpoint must not accept the header (ENV-02); ``header_trusted`` (a fault
+    of the switchboard) lets the header override the certificate."""
     if mtls and header_trusted:
         claimed = _from_header(scope)
         if claimed.known:

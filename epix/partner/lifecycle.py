@@ -2,8 +2,13 @@
 
 Each change is checked and applied inside the caller's write transaction, so that the
 check and the change see the same state. A failed check raises
-:class:`~epix.partner.answers.Rejection`; a fault of the switchboard may make the
-partner overlook it.
+:class:`~epix.partner.answers.Rejection`, of the first finding that counts
+(:class:`~epix.partner.answers.Errors`).
+
+- usage (binding B) and confirmations (binding A, PULL-08): :meth:`Lifecycle.check_use`
+  (LIF-10 … LIF-12, LIF-21), then :meth:`Lifecycle.record_use` (LIF-13)
+- cancellation: :meth:`Lifecycle.cancel` (LIF-20 … LIF-22)
+- a peer's permit, a new version or a replacement: :meth:`Lifecycle.receive_permit` (LIF-01)
 """
 
 from __future__ import annotations
@@ -16,25 +21,24 @@ from decimal import Decimal
 from epix.clock import isoformat
 from epix.findings import Finding
 from epix.model import Cancellation, EnvelopeHeader, PermitFacts, Position, UsageReport
-from epix.partner.answers import Rejection
-from epix.partner.faults import Faults
+from epix.partner.answers import Errors, Rejection
 from epix.partner.issuing import Issuer
 from epix.partner.store import DocumentRecord, ItemRecord, Session, digest_of
 
 
 class Lifecycle:
-    def __init__(self, party: str, issuer: Issuer, faults: Faults):
+    def __init__(self, party: str, issuer: Issuer, errors: Errors):
         self.party = party
         self.issuer = issuer
-        self.faults = faults
+        self.errors = errors
 
     # ----- checks -----
 
     def _first(self, findings: Iterable[Finding]) -> None:
-        """Raise the first finding the partner does not overlook."""
-        for finding in findings:
-            if not self.faults.overlooked(finding):
-                raise Rejection.of(finding)
+        """Raise the first finding that counts (ERR-01)."""
+        finding = self.errors.first(findings)
+        if finding is not None:
+            raise Rejection.of(finding)
 
     def own_document(self, session: Session, issuing_party: str, number: str, requirement: str) -> DocumentRecord:
         """The partner's own document ``number``, or EPX-304."""
@@ -83,24 +87,15 @@ class Lifecycle:
     def record_use(self, session: Session, document: DocumentRecord, items: list[ItemRecord], *,
                    message_id: str | None, kind: str) -> None:
         """Write the inspected quantities, the state (LIF-13) and a new final rendition."""
-        if self.faults.on("usage-not-recorded"):
-            return
         for item in items:
             session.set_inspected(document.issuer, document.number, item.item_id, item.inspected)
         session.update_document(document.issuer, document.number, state=_state_after_use(items))
         session.record_event(document.issuer, document.number, kind, message_id=message_id)
         self.issuer.record_final(session, document.number, items)
 
-    def use(self, session: Session, report: UsageReport, *, message_id: str, force: bool = False) -> None:
+    def use(self, session: Session, report: UsageReport, *, message_id: str) -> None:
         """A usage report of binding B: adds the quantities (LIF-11)."""
         document = self.own_document(session, report.issuing_party, report.document_id, "LIF-10")
-        if force:
-            items = {i.item_id: i for i in session.items(document.issuer, document.number)}
-            for position in report.positions:
-                if position.id in items:
-                    items[position.id] = replace(items[position.id], inspected=items[position.id].inspected + position.quantity)
-            self.record_use(session, document, list(items.values()), message_id=message_id, kind="usage")
-            return
         items = self.check_use(session, document, report.positions, report.usage_date, adding=True)
         self.record_use(session, document, items, message_id=message_id, kind="usage")
 
@@ -118,12 +113,16 @@ class Lifecycle:
     def _foreign_document(self, session: Session, sender: str, number: str) -> DocumentRecord | None:
         others = session.documents_numbered(number)
         if others:
-            if self.faults.on("anyone-may-cancel"):
-                return others[0]
-            raise Rejection("EPX-105", "LIF-20", f"The document {number!r} was issued by {others[0].issuer}; only its "
-                                                 f"issuer can cancel it, not {sender}")
+            self.check_canceller(sender, others[0])
+            return others[0]
         self._first([Finding("EPX-304", "LIF-22", f"No document numbered {number!r} issued by {sender} is known here")])
         return None
+
+    def check_canceller(self, sender: str, document: DocumentRecord) -> None:
+        """LIF-20: only the issuer of a document cancels it."""
+        if sender != document.issuer:
+            raise Rejection("EPX-105", "LIF-20", f"The document {document.number!r} was issued by {document.issuer}; "
+                                                 f"only its issuer can cancel it, not {sender}")
 
     def receive_permit(self, session: Session, header: EnvelopeHeader, facts: PermitFacts, xml: bytes) -> None:
         """Keep a peer's permit (a new one, a new version, or a replacement of another number)."""
@@ -171,8 +170,7 @@ class Lifecycle:
 
     def confirm(self, session: Session, document: DocumentRecord, positions: list[Position], on: date) -> None:
         """ConfirmQuantities (PULL-08): sets the inspected quantity of each item named."""
-        adding = self.faults.on("confirmation-adds")
-        items = self.check_use(session, document, positions, on, adding=adding)
+        items = self.check_use(session, document, positions, on, adding=False)
         self.record_use(session, document, items, message_id=None, kind="confirmation")
 
 

@@ -1,14 +1,23 @@
 """Binding A: the EPIX adapter operations over SOAP 1.1 (profile section 3, PULL-01 … PULL-10).
 
 Checks follow section 9 steps 2, 4 and 10: the body must be well-formed (EPX-100), the
-caller one this adapter serves (EPX-105), the request complete and well-formed (PULL-04,
-EPX-101), then the operation against the document state (EPX-304, 309, 310, 303 … 307).
-Faults are SOAP 1.1 faults with HTTP 500 whose detail carries the ``epx:Error``.
+caller one this adapter serves (EPX-105, :meth:`Puller.check_served`), the request complete
+and well-formed (PULL-04, EPX-101, :meth:`Puller.bad_request`), then the operation against
+the document state (EPX-304, 309, 310, 303 … 307):
+
+- ``ServiceState`` (PULL-01): :meth:`Puller.service_state`
+- the operations on one certificate, within the hub's wait (PULL-06):
+  :meth:`Puller.certificate_operation`; the permit asked for, by number, country and
+  token (PULL-03, :meth:`Puller.check_token`); ``GetNonFinalCitesCertificate`` and
+  ``GetFinalCitesCertificate`` answer it signed (PULL-02, PULL-07, PULL-10:
+  :meth:`Puller.permit`, :meth:`Puller.final_versions`); ``ConfirmQuantities`` sets the
+  inspected quantities (PULL-08, :meth:`epix.partner.lifecycle.Lifecycle.confirm`)
+
+Faults are SOAP 1.1 faults with HTTP 500 whose detail carries the ``epx:Error``
+(PULL-09, :meth:`Puller.fault_answer`).
 """
 
 from __future__ import annotations
-
-import time
 
 from lxml import etree
 
@@ -16,13 +25,12 @@ from epix import clock, safexml
 from epix.messages import soap
 from epix.messages.errors import MessageError
 from epix.model import AckError
-from epix.namespaces import DS, qname
 from epix.partner.answers import Answer, Rejection
 from epix.partner.config import PartnerConfig
 from epix.partner.identity import Identity
 from epix.partner.issuing import Issuer
 from epix.partner.lifecycle import Lifecycle
-from epix.partner.store import DocumentRecord, Session, Store
+from epix.partner.store import DocumentRecord, Session, Store, VersionRecord
 
 #: What the adapter says when ServiceState is asked.
 SERVICE_STATE = "available"
@@ -46,7 +54,6 @@ class Fault(Exception):
 class Puller:
     def __init__(self, config: PartnerConfig, store: Store, issuer: Issuer, lifecycle: Lifecycle):
         self.config = config
-        self.faults = config.faults
         self.settings = config.soap
         self.store = store
         self.issuer = issuer
@@ -55,9 +62,11 @@ class Puller:
     def handle(self, body: bytes, soap_action: str | None, identity: Identity) -> Answer:
         try:
             request = self._request(body, soap_action, identity)
-            return self._operation(request)
+            if request.op == "ServiceState":
+                return self.service_state(request)
+            return self.certificate_operation(request)
         except Fault as fault:
-            return self._fault_answer(fault)
+            return self.fault_answer(fault)
 
     # ----- checks -----
 
@@ -70,41 +79,42 @@ class Puller:
         try:
             request = soap.parse_request(body, self.settings)
         except MessageError as error:
-            rejection = Rejection("EPX-101", "PULL-04", error.text, error.location)
-            if self.faults.on("pull-bad-request-as-server-fault"):
-                raise Fault("soap:Server", "internal error", Rejection("EPX-500", "PULL-04", "The request failed")) from None
-            raise Fault.client(rejection) from None
+            raise self.bad_request(error) from None
         named = self.settings.operation_for_action(soap_action)
         if soap_action and soap_action.strip().strip('"') and named != request.op:
             raise Fault.client(Rejection("EPX-101", "PULL-04", f"The SOAPAction {soap_action!r} does not name the "
                                                                f"operation of the body ({request.op})"))
         return request
 
+    def bad_request(self, error: MessageError) -> Fault:
+        """PULL-04: a request that is not complete and well-formed is a client fault EPX-101."""
+        return Fault.client(Rejection("EPX-101", "PULL-04", error.text, error.location))
+
     def _check_caller(self, identity: Identity) -> None:
         if not identity.known:
             raise Fault.client(Rejection("EPX-105", "PULL-05", f"The caller is not authenticated: {identity.problem}"),
                                "CertificateMissing")
-        if identity.party not in (self.config.peers or ()) and not self.faults.on("pull-serves-anyone"):
+        self.check_served(identity)
+
+    def check_served(self, identity: Identity) -> None:
+        """PULL-05: the caller is a party this adapter serves."""
+        if identity.party not in (self.config.peers or ()):
             raise Fault.client(Rejection("EPX-105", "PULL-05", f"{identity.party} is not a caller this adapter of "
                                                                f"{self.config.party} serves"), "CallerNotFound")
 
     # ----- operations -----
 
-    def _operation(self, request: soap.SoapRequest) -> Answer:
-        if request.op == "ServiceState":
-            if self.faults.on("service-state-fault"):
-                raise Fault("soap:Server", "AdapterNotAvailable",
-                            Rejection("EPX-500", "PULL-01", "The adapter is not available"))
-            return self._response(request.op, text=SERVICE_STATE)
-        if self.faults.on("slow-adapter"):
-            time.sleep(self.config.pull_deadline * 1.5)
+    def service_state(self, request: soap.SoapRequest) -> Answer:
+        """PULL-01: the adapter is available."""
+        return self._response(request.op, text=SERVICE_STATE)
+
+    def certificate_operation(self, request: soap.SoapRequest) -> Answer:
+        """The operations on one certificate, answered within the hub's wait (PULL-06)."""
         if request.op == "ConfirmQuantities":
             return self._confirm(request)
         with self.store.read() as session:
             document = self._document(session, request)
-            if request.op == "GetNonFinalCitesCertificate" and self.faults.on("pull-returns-other-permit"):
-                document = self._other_than(session, document)
-            permit = self._permit(session, document, final=request.op == "GetFinalCitesCertificate")
+            permit = self.permit(session, document, final=request.op == "GetFinalCitesCertificate")
         return self._response(request.op, permit=permit)
 
     def _document(self, session: Session, request: soap.SoapRequest) -> DocumentRecord:
@@ -114,31 +124,31 @@ class Puller:
             where = "" if request.country == self.issuer.country else (
                 f" (IsoCountryCode is {request.country}; this adapter serves the permits of {self.issuer.country})")
             raise Fault.client(Rejection("EPX-304", "PULL-03", f"No permit numbered {number!r} was issued here{where}"))
-        if request.token != document.token and not self.faults.on("token-not-checked"):
-            raise Fault.client(Rejection("EPX-309", "PULL-03", "The TokenId does not match the permit"))
+        self.check_token(request, document)
         return document
 
-    @staticmethod
-    def _other_than(session: Session, document: DocumentRecord) -> DocumentRecord:
-        """The ``pull-returns-other-permit`` fault: another of the partner's own permits."""
-        others = [d for d in session.own_documents() if d.number != document.number]
-        return others[0] if others else document
+    def check_token(self, request: soap.SoapRequest, document: DocumentRecord) -> None:
+        """PULL-03: the TokenId is the permit's security token."""
+        if request.token != document.token:
+            raise Fault.client(Rejection("EPX-309", "PULL-03", "The TokenId does not match the permit"))
 
-    def _permit(self, session: Session, document: DocumentRecord, *, final: bool) -> etree._Element:
+    def permit(self, session: Session, document: DocumentRecord, *, final: bool) -> etree._Element:
+        """The permit asked for, signed as it was issued (PULL-10): its final version
+        (PULL-07), or the version as issued (PULL-02)."""
         versions = session.versions(document.issuer, document.number)
         if final:
-            finals = [v for v in versions if v.final]
-            if not finals and not self.faults.on("final-before-confirmation"):
-                raise Fault.client(Rejection("EPX-310", "PULL-07", f"No quantities were confirmed for "
-                                                                   f"{document.number!r}: there is no final version yet"))
-            versions = finals or versions
+            versions = self.final_versions(document, versions)
         else:
             versions = [v for v in versions if not v.final]
-        permit = safexml.parse(versions[-1].xml, source="stored permit")
-        if self.faults.on("pull-permit-unsigned"):
-            for signature in permit.findall(qname(DS, "Signature")):
-                permit.remove(signature)
-        return permit
+        return safexml.parse(versions[-1].xml, source="stored permit")
+
+    def final_versions(self, document: DocumentRecord, versions: list[VersionRecord]) -> list[VersionRecord]:
+        """PULL-07: the final versions of ``document``, made by confirmations; none yet is EPX-310."""
+        finals = [v for v in versions if v.final]
+        if not finals:
+            raise Fault.client(Rejection("EPX-310", "PULL-07", f"No quantities were confirmed for "
+                                                               f"{document.number!r}: there is no final version yet"))
+        return finals
 
     def _confirm(self, request: soap.SoapRequest) -> Answer:
         try:
@@ -155,10 +165,10 @@ class Puller:
         body = soap.build_response(op, self.settings, **content)
         return Answer(200, body, {"Content-Type": soap.CONTENT_TYPE}, summary=f"{op} ok")
 
-    def _fault_answer(self, fault: Fault) -> Answer:
+    def fault_answer(self, fault: Fault) -> Answer:
+        """PULL-09: a SOAP 1.1 fault with HTTP 500, the ``epx:Error`` in its detail."""
         rejection = fault.rejection
         error = AckError(rejection.code, rejection.text, location=rejection.location)
         body = soap.build_fault(fault.faultcode, fault.faultstring, error)
-        status = 200 if self.faults.on("soap-fault-with-http-200") else 500
-        return Answer(status, body, {"Content-Type": soap.CONTENT_TYPE},
+        return Answer(500, body, {"Content-Type": soap.CONTENT_TYPE},
                       summary=f"fault {fault.faultcode} {rejection.code}")

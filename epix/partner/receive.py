@@ -1,24 +1,27 @@
 """Binding B delivery: ``POST /envelopes``, checked in the order of the profile's section 9.
 
-1. size and media type (EPX-103, EPX-102): :func:`check_media_type`, :func:`body_limit`
-2. well-formed, no DTD or entities (EPX-100)
+1. size and media type (EPX-103, EPX-102): :meth:`Receiver.body_limit`, :meth:`Receiver.check_media_type`
+2. well-formed, no DTD or entities (EPX-100): :meth:`Receiver.parse`
 3. envelope schema (EPX-101)
-4. sender identity and recipient (EPX-105, EPX-104)
-5. message ID repeat (ACK-07, EPX-106) and replay window (EPX-107)
-6. document type (EPX-108)
+4. sender identity and recipient (EPX-105, EPX-104): :meth:`Receiver.check_from`, :meth:`Receiver.check_to`
+5. message ID repeat (ACK-07, EPX-106) and replay window (EPX-107): :meth:`Receiver.check_repeat`,
+   :meth:`Receiver.check_replay`
+6. document type (EPX-108): :meth:`Receiver.check_supported`
 7. signature (EPX-200 … EPX-206)
 8. document schema and code lists (EPX-300, EPX-301)
 9. envelope/document agreement (EPX-302)
-10. business rules and state (EPX-303 … EPX-308)
+10. business rules and state (EPX-303 … EPX-308): :meth:`Receiver.change_state`
 
 Steps 6 to 10 read what one call of :func:`epix.validation.validate_root` found (the same
-checks the suite and ``epix validate`` use) and the document state. From step 5 on, the
-envelope is kept with its Acknowledgement, in the same transaction as the state change.
+checks the suite and ``epix validate`` use) and the document state; of what it found, the
+first error that counts (:class:`~epix.partner.answers.Errors`) decides the answer. From
+step 5 on, the envelope is kept with its Acknowledgement (:meth:`Receiver.keep`), in the
+same transaction as the state change; the final Acknowledgement is the answer, or, in
+async mode, made later (:meth:`Receiver.final_delay`, ACK-05).
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -33,7 +36,7 @@ from epix.messages.identifiers import is_message_id
 from epix.messages.usage import parse_usage_report
 from epix.model import EnvelopeHeader, PermitFacts
 from epix.namespaces import EPX, PREFIXES, qname
-from epix.partner.answers import Acknowledged, Acknowledger, Answer, Rejection
+from epix.partner.answers import Acknowledged, Acknowledger, Answer, Errors, Rejection
 from epix.partner.config import MiB, PartnerConfig
 from epix.partner.identity import Identity
 from epix.partner.lifecycle import Lifecycle
@@ -43,38 +46,13 @@ from epix.validation import validate_root
 from epix.validation.document import Checking
 from epix.validation.report import ValidationReport
 
-log = logging.getLogger("epix.partner")
-
 XML_MEDIA_TYPES = ("application/xml",)
-#: The body limit that the ``small-body-limit`` fault uses (ENV-04 asks for at least 10 MiB).
-SMALL_LIMIT = 1 * MiB
-#: How long after the deadline (ACK-05) the ``late-final-ack`` fault makes the final
-#: Acknowledgement available: late beyond doubt, yet soon enough not to slow a test run.
-LATE_MARGIN = 0.5
 #: Step 6 to 9 codes, in the order of section 9, as validation reports them.
 _LATER_STEPS = ("EPX-108", "EPX-200", "EPX-201", "EPX-202", "EPX-203", "EPX-204", "EPX-205", "EPX-206",
                 "EPX-300", "EPX-301", "EPX-302")
 _REPLACED_NUMBER = "rsm:HeaderExchangedDocument/ram:ReferenceReferencedDocument/ram:ID"
 #: The number of the permit a replacement replaces, in an envelope (compiled once).
 _REPLACED_IN_ENVELOPE = etree.XPath(f"epx:Payload/rsm:CITESEPermit/{_REPLACED_NUMBER}/text()", namespaces=PREFIXES)
-
-
-def check_media_type(content_type: str | None, config: PartnerConfig) -> Rejection | None:
-    """ENV-03: ``application/xml``, optionally with a charset parameter (UTF-8)."""
-    if config.faults.on("any-media-type"):
-        return None
-    media, _, parameters = (content_type or "").partition(";")
-    media = media.strip().lower()
-    charset = _charset(parameters)
-    if media in XML_MEDIA_TYPES and charset in (None, "utf-8"):
-        return None
-    shown = content_type or "none"
-    return Rejection("EPX-102", "ENV-03", f"The Content-Type is {shown!r}; envelopes are sent as application/xml "
-                                          f"(optionally '; charset=utf-8')")
-
-
-def body_limit(config: PartnerConfig) -> int:
-    return SMALL_LIMIT if config.faults.on("small-body-limit") else config.max_body
 
 
 def too_large(limit: int) -> Rejection:
@@ -92,7 +70,7 @@ def _charset(parameters: str) -> str | None:
 
 @dataclass
 class _Envelope:
-    """A delivery that passed steps 2 to 5."""
+    """A delivery that passed steps 2 to 4."""
 
     body: bytes
     digest: str
@@ -105,19 +83,37 @@ class _Envelope:
 class Receiver:
     """Checks deliveries, keeps them with their Acknowledgements and changes document state."""
 
-    def __init__(self, config: PartnerConfig, store: Store, acknowledger: Acknowledger, lifecycle: Lifecycle,
-                 checking: Checking, trust, schedule) -> None:  # noqa: ANN001 (TrustStore, callable)
+    def __init__(self, config: PartnerConfig, store: Store, acknowledger: Acknowledger, errors: Errors,
+                 lifecycle: Lifecycle, checking: Checking, trust,  # noqa: ANN001 (TrustStore)
+                 schedule) -> None:  # noqa: ANN001 (callable)
         self.config = config
         self.party = config.party
-        self.faults = config.faults
         self.store = store
         self.acknowledger = acknowledger
+        self.errors = errors
         self.lifecycle = lifecycle
         self.checking = checking
         self.trust = trust
         self._schedule = schedule
         #: Called after a final Acknowledgement is committed: ``(sender, message_id, reply_to)``.
         self.on_final = lambda sender, message_id, reply_to: None
+
+    # ----- step 1: the HTTP layer asks -----
+
+    def body_limit(self) -> int:
+        """ENV-04: the largest body this receiver takes (at least 10 MiB, see :class:`PartnerConfig`)."""
+        return self.config.max_body
+
+    def check_media_type(self, content_type: str | None) -> Rejection | None:
+        """ENV-03: ``application/xml``, optionally with a charset parameter (UTF-8)."""
+        media, _, parameters = (content_type or "").partition(";")
+        media = media.strip().lower()
+        charset = _charset(parameters)
+        if media in XML_MEDIA_TYPES and charset in (None, "utf-8"):
+            return None
+        shown = content_type or "none"
+        return Rejection("EPX-102", "ENV-03", f"The Content-Type is {shown!r}; envelopes are sent as application/xml "
+                                              f"(optionally '; charset=utf-8')")
 
     # ----- steps 2 to 5 -----
 
@@ -130,12 +126,16 @@ class Receiver:
         message_id = _peek(root, "MessageID")
         digest = digest_of(body)
         stored = self._stored(identity.party, message_id) if identity.known and message_id else None
-        if stored is not None and stored.digest == digest and self._repeat_counts(stored):
+        if stored is not None and stored.digest == digest and self.repeat_counts(stored):
             return self._repeat_answer(stored)
         try:
-            envelope = self._envelope(body, digest, root, identity, stored)
-        except _Repeat as repeat:
-            return self._repeat_answer(repeat.stored)
+            envelope = self._envelope(body, digest, root, identity)
+            header = envelope.header
+            earlier = stored if stored is not None and stored.message_id == header.message_id else None
+            repeated = self.check_repeat(header, digest, earlier)
+            if repeated is not None:
+                return self._repeat_answer(repeated)
+            self.check_replay(header)
         except Rejection as rejection:
             return self._refuse(rejection, root, identity)
         return self._accept_for_processing(envelope, identity)
@@ -143,14 +143,17 @@ class Receiver:
     def parse(self, body: bytes) -> etree._Element:
         """Step 2 (EPX-100)."""
         try:
-            if self.faults.on("expands-entities"):
-                return _expanding_parse(body)
-            return safexml.parse(body, source="envelope")
+            return self.read_xml(body)
         except safexml.XmlRefused as refused:
             raise Rejection("EPX-100", "DOC-01", _sentence(refused.reason), None) from None
 
-    def _envelope(self, body: bytes, digest: str, root: etree._Element, identity: Identity,
-                  stored: EnvelopeRecord | None) -> _Envelope:
+    def read_xml(self, body: bytes) -> etree._Element:
+        """Step 2, DOC-01: well-formed XML that declares no DTD and so no entity, else
+        :class:`~epix.safexml.XmlRefused`."""
+        return safexml.parse(body, source="envelope")
+
+    def _envelope(self, body: bytes, digest: str, root: etree._Element, identity: Identity) -> _Envelope:
+        """Steps 3 and 4."""
         report = self.validate(root)
         self._first(report, ("EPX-101",))
         try:
@@ -158,8 +161,6 @@ class Receiver:
         except MessageError as error:
             raise Rejection("EPX-101", "ENV-10", error.text, error.location) from None
         self._check_parties(header, identity)
-        self._check_repeat(header, digest, stored if stored and stored.message_id == header.message_id else None)
-        self._check_replay(header)
         return _Envelope(body, digest, root, header, payload, report)
 
     def validate(self, root: etree._Element) -> ValidationReport:
@@ -170,31 +171,39 @@ class Receiver:
         """Step 4: ENV-02, ENV-11, ENV-12, and whether this partner serves the sender."""
         if not identity.known:
             raise Rejection("EPX-105", "ENV-02", f"The sender is not authenticated: {identity.problem}")
-        if header.sender != identity.party and not self.faults.on("from-not-checked"):
-            raise Rejection("EPX-105", "ENV-11", f"From is {header.sender!r} but the authenticated sender is "
-                                                 f"{identity.party!r}", _header_path("From"))
+        self.check_from(header, identity)
         if identity.party not in self._peers():
             raise Rejection("EPX-105", "ENV-02", f"{identity.party} is not a party that {self.party} exchanges with "
                                                  f"(it serves {', '.join(self._peers()) or 'nobody'})")
-        if header.recipient != self.party and not self.faults.on("to-not-checked"):
+        self.check_to(header)
+
+    def check_from(self, header: EnvelopeHeader, identity: Identity) -> None:
+        """Step 4, ENV-11: From is the authenticated sender."""
+        if header.sender != identity.party:
+            raise Rejection("EPX-105", "ENV-11", f"From is {header.sender!r} but the authenticated sender is "
+                                                 f"{identity.party!r}", _header_path("From"))
+
+    def check_to(self, header: EnvelopeHeader) -> None:
+        """Step 4, ENV-12: To is this endpoint's party."""
+        if header.recipient != self.party:
             raise Rejection("EPX-104", "ENV-12", f"To is {header.recipient!r}, but this endpoint is {self.party!r}",
                             _header_path("To"))
 
-    def _check_repeat(self, header: EnvelopeHeader, digest: str, stored: EnvelopeRecord | None) -> None:
-        """Step 5, ACK-07: the same message ID with other bytes (a repeat with the same bytes
-        was answered before any check); ``stored`` is what the sender sent with that ID."""
-        if stored is None or stored.digest == digest or not self._repeat_counts(stored):
-            return
-        if self.faults.on("different-bytes-accepted"):
-            raise _Repeat(stored)
+    def check_repeat(self, header: EnvelopeHeader, digest: str, stored: EnvelopeRecord | None) -> EnvelopeRecord | None:
+        """Step 5, ACK-07: ``stored`` is what the sender sent before with this message ID.
+        Returns it when this delivery is its repeat, answered as it was (the same bytes:
+        such a repeat was answered before any check already); the same message ID with
+        other bytes is EPX-106."""
+        if stored is None or not self.repeat_counts(stored):
+            return None
+        if stored.digest == digest:
+            return stored
         raise Rejection("EPX-106", "ACK-07", f"The message ID {header.message_id} was already used by "
                                              f"{header.sender} for a different message (received "
                                              f"{stored.received_at})", _header_path("MessageID"))
 
-    def _check_replay(self, header: EnvelopeHeader) -> None:
+    def check_replay(self, header: EnvelopeHeader) -> None:
         """Step 5, ENV-13: UTC, and within 24 hours of this clock (5 minutes of skew)."""
-        if self.faults.on("no-replay-window"):
-            return
         created = header.created_at
         if created.tzinfo is None or created.utcoffset() != timedelta(0):
             raise Rejection("EPX-107", "ENV-13", f"CreationDateTime {_shown(created)} is not in UTC (write it with 'Z')",
@@ -208,26 +217,30 @@ class Receiver:
 
     # ----- steps 6 to 10 and the commit -----
 
+    def final_delay(self) -> float | None:
+        """ACK-05: how long after answering 202 ``Received`` the final Acknowledgement is
+        made (well within the deadline), in async mode; ``None``: it is the answer (sync mode)."""
+        return self.config.async_delay if self.config.ack_mode == "async" else None
+
     def _accept_for_processing(self, envelope: _Envelope, identity: Identity) -> Answer:
         header = envelope.header
-        if self.config.ack_mode == "async" or self.faults.on("late-final-ack"):
-            received = self.acknowledger.acknowledge(header.message_id, header.sender, "Received")
-            with self.store.write() as session:
-                stored = session.envelope(header.sender, header.message_id)
-                if stored is not None and self._repeat_counts(stored):
-                    return self._repeat_answer(stored)
-                session.add_envelope(self._record(envelope, received))
-            late = self.config.ack_deadline + LATE_MARGIN
-            delay = late if self.faults.on("late-final-ack") else self.config.async_delay
-            self._schedule(delay, header.sender, header.message_id)
-            return self.acknowledger.answer(received, summary="Received")
-        return self._process(envelope)
+        delay = self.final_delay()
+        if delay is None:
+            return self._process(envelope)
+        received = self.acknowledger.acknowledge(header.message_id, header.sender, "Received")
+        with self.store.write() as session:
+            stored = session.envelope(header.sender, header.message_id)
+            if stored is not None and self.repeat_counts(stored):
+                return self._repeat_answer(stored)
+            session.add_envelope(self._record(envelope, received))
+        self._schedule(delay, header.sender, header.message_id)
+        return self.acknowledger.answer(received, summary="Received")
 
     def _process(self, envelope: _Envelope, *, received: bool = False) -> Answer:
         """Steps 6 to 10 and the commit of the Acknowledgement with the state change."""
         header = envelope.header
         try:
-            self._check_supported(header)
+            self.check_supported(header)
             self._first(envelope.report, _LATER_STEPS)
             self._first(envelope.report, ("EPX-303",))
             rejection = None
@@ -235,14 +248,11 @@ class Receiver:
             rejection = failed
         with self.store.write() as session:
             stored = session.envelope(header.sender, header.message_id)
-            if stored is not None and not received and self._repeat_counts(stored):
+            if stored is not None and not received and self.repeat_counts(stored):
                 return self._repeat_answer(stored)
-            if rejection is None:
-                rejection = self._change_state(session, envelope)
-            if rejection is not None and self.faults.on("rejected-changes-state"):
-                self._change_state(session, envelope, force=True)
+            rejection = self.change_state(session, envelope, rejection)
             acknowledged = self._acknowledgement(header, rejection)
-            kept = self._keep(session, envelope, acknowledged, stored, received)
+            kept = self.keep(session, envelope, acknowledged, stored, received)
         if kept.status != "Received":
             self.on_final(kept.sender, kept.message_id, kept.reply_to)
         if kept.http_status == 503:
@@ -250,43 +260,37 @@ class Receiver:
         summary = f"Rejected {rejection.code}" if rejection else acknowledged.status
         return self.acknowledger.answer(acknowledged, summary=summary)
 
-    def _check_supported(self, header: EnvelopeHeader) -> None:
+    def check_supported(self, header: EnvelopeHeader) -> None:
         """Step 6, ENV-14: a document type this receiver supports (the status is validation's)."""
-        if header.document_type in self.config.document_types or self.faults.on("type-status-not-checked"):
+        if header.document_type in self.config.document_types:
             return
         raise Rejection("EPX-108", "ENV-14", f"{self.party} does not support the document type "
                                              f"{header.document_type!r} (it supports "
                                              f"{', '.join(self.config.document_types)})", _header_path("DocumentType"))
 
-    def _change_state(self, session: Session, envelope: _Envelope, *, force: bool = False) -> Rejection | None:
-        """Step 10 against the store; the change stays only when the transaction commits.
-
-        ``force`` (the ``rejected-changes-state`` fault) applies a document that was
-        rejected: what cannot be read or kept of it is left out, never a failure."""
-        try:
-            self._apply(session, envelope, force=force)
-        except Rejection as rejection:
+    def change_state(self, session: Session, envelope: _Envelope, rejection: Rejection | None) -> Rejection | None:
+        """Step 10 against the store, for an envelope that passed steps 6 to 9 (``rejection``
+        is ``None``); returns the rejection of the envelope, if any. A rejected envelope
+        changes nothing (ERR-02). The change stays only when the transaction commits."""
+        if rejection is not None:
             return rejection
-        except MessageError as error:
-            if not force:
-                raise
-            log.info("rejected document not applied either: %s", error.text)
+        try:
+            self._apply(session, envelope)
+        except Rejection as failed:
+            return failed
         return None
 
-    def _apply(self, session: Session, envelope: _Envelope, *, force: bool) -> None:
-        header, document = envelope.header, self._document(envelope)
+    def _apply(self, session: Session, envelope: _Envelope) -> None:
+        header, document = envelope.header, self.document_of(envelope)
         if header.document_type == "usage-report":
-            report = parse_usage_report(document)
-            self.lifecycle.use(session, report, message_id=header.message_id, force=force)
+            self.lifecycle.use(session, parse_usage_report(document), message_id=header.message_id)
         elif header.document_type == "cancellation":
             self.lifecycle.cancel(session, header.sender, parse_cancellation(document), message_id=header.message_id)
         else:
             facts = envelope.report.facts or PermitFacts()
-            if facts.number is None and force:
-                return
             self.lifecycle.receive_permit(session, header, facts, safexml.to_bytes(envelope.payload))
 
-    def _document(self, envelope: _Envelope) -> etree._Element:
+    def document_of(self, envelope: _Envelope) -> etree._Element:
         """What the signature covers (SIG-05), or, when a fault overlooks the signature, the payload as received."""
         verification = envelope.report.verification
         if verification is not None and verification.passed and verification.signed is not None:
@@ -298,11 +302,12 @@ class Receiver:
             return self.acknowledger.acknowledge(header.message_id, header.sender, "Accepted")
         return self.acknowledger.reject(rejection, ref_to=header.message_id, recipient=header.sender)
 
-    def _keep(self, session: Session, envelope: _Envelope, acknowledged: Acknowledged,
-              stored: EnvelopeRecord | None, received: bool) -> EnvelopeRecord:
+    def keep(self, session: Session, envelope: _Envelope, acknowledged: Acknowledged,
+             stored: EnvelopeRecord | None, received: bool) -> EnvelopeRecord:
+        """Keep the envelope with its Acknowledgement and HTTP status: what a repeat of it is
+        answered (ACK-07); ``stored`` is what was kept under its message ID before, if anything
+        (``received``: the envelope answered ``Received`` in async mode)."""
         record = self._record(envelope, acknowledged)
-        if self.faults.on("retry-counted-twice") and (stored is None or stored.http_status != 503):
-            record = EnvelopeRecord(**{**record.__dict__, "http_status": 503})
         if received:
             session.set_acknowledgement(record.sender, record.message_id, status=record.status,
                                         http_status=record.http_status, acknowledgement=record.acknowledgement)
@@ -327,15 +332,14 @@ class Receiver:
     # ----- helpers -----
 
     def _first(self, report: ValidationReport, codes: tuple[str, ...]) -> None:
-        for finding in report.errors:
-            if finding.code in codes and not self.faults.overlooked(finding):
-                raise Rejection.of(self._miscoded(finding))
+        """Raise the first error of ``codes`` that counts (ERR-01)."""
+        finding = self.errors.first(f for f in report.errors if f.code in codes)
+        if finding is not None:
+            raise self.rejection_for(finding)
 
-    def _miscoded(self, finding: Finding) -> Finding:
-        if finding.code == "EPX-202" and finding.requirement == "SIG-04" and self.faults.on(
-                "wrong-code-for-untrusted-certificate"):
-            return Finding("EPX-201", "SIG-01", finding.text, finding.location)
-        return finding
+    def rejection_for(self, finding: Finding) -> Rejection:
+        """ERR-01: the rejection names the code of the table that fits, the finding's."""
+        return Rejection.of(finding)
 
     def _record(self, envelope: _Envelope, acknowledged: Acknowledged) -> EnvelopeRecord:
         header = envelope.header
@@ -352,11 +356,10 @@ class Receiver:
         with self.store.read() as session:
             return session.envelope(sender, message_id)
 
-    def _repeat_counts(self, stored: EnvelopeRecord) -> bool:
-        """Whether a stored envelope answers a repeat (faults ACK-07 and ENV-06 say no)."""
-        if self.faults.on("no-repeat-detection"):
-            return False
-        return not (self.faults.on("retry-counted-twice") and stored.http_status == 503)
+    def repeat_counts(self, stored: EnvelopeRecord) -> bool:
+        """Whether a stored envelope answers a repeat of it (ACK-07): it does, unless it was
+        answered 503, "not taken, try again" (ENV-06): then the repeat is the delivery."""
+        return stored.http_status != 503
 
     def _repeat_answer(self, stored: EnvelopeRecord) -> Answer:
         acknowledged = Acknowledged(stored.status, stored.http_status, stored.acknowledgement)
@@ -388,14 +391,6 @@ class Receiver:
         return {number: documents[0].issuer} if documents else {}
 
 
-class _Repeat(Rejection):
-    """Not a rejection: the ``different-bytes-accepted`` fault answering as for a repeat."""
-
-    def __init__(self, stored: EnvelopeRecord):
-        super().__init__("EPX-106", "ACK-07", "treated as a repeat")
-        self.stored = stored
-
-
 def _peek(root: etree._Element | None, name: str) -> str | None:
     if root is None:
         return None
@@ -423,13 +418,3 @@ def _shown(moment: datetime) -> str:
 
 def _sentence(reason: str) -> str:
     return reason[:1].upper() + reason[1:]
-
-
-def _expanding_parse(body: bytes) -> etree._Element:
-    """The ``expands-entities`` fault: internal entities are expanded (never external ones,
-    never the network; libxml2 still caps entity amplification)."""
-    parser = etree.XMLParser(resolve_entities=True, load_dtd=False, no_network=True, huge_tree=False)
-    try:
-        return etree.fromstring(body, parser=parser)
-    except (etree.XMLSyntaxError, ValueError) as exc:
-        raise safexml.XmlRefused(f"not well-formed XML: {exc}", source="envelope") from None

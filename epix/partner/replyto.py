@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import logging
 
+from tenacity import (RetryCallState, Retrying, retry_if_exception_type, retry_if_result, stop_after_attempt,
+                      wait_exponential)
+
 from epix.partner.background import Background
 from epix.partner.config import PartnerConfig
 from epix.partner.store import Store
@@ -17,6 +20,10 @@ from epix.pki import Pki
 from epix.transport import PartnerClient, PartnerUnreachable, client_context
 
 log = logging.getLogger("epix.partner")
+
+
+class _Stopping(Exception):
+    """The partner stops while waiting for the next attempt."""
 
 
 class ReplyPoster:
@@ -42,18 +49,42 @@ class ReplyPoster:
         log.info("ReplyTo %s for %s from %s: %s", record.reply_to, message_id, sender, outcome)
 
     def _attempts(self, reply_to: str, acknowledgement: bytes) -> str:
-        delay = self.config.reply_backoff
+        """``delivered``, ``refused`` or ``failed`` after at most ``reply_attempts`` attempts,
+        ``reply_backoff`` seconds before the second and twice as long before each further
+        one; ``pending`` when the partner stops meanwhile."""
+        if self.config.reply_attempts < 1:
+            return "failed"
+
+        def unreachable(state: RetryCallState) -> None:
+            if state.outcome is not None and state.outcome.failed:
+                failure = state.outcome.exception()
+                log.info("ReplyTo %s attempt %d: %s", reply_to, state.attempt_number, failure.sentence)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.config.reply_attempts),
+            wait=wait_exponential(multiplier=self.config.reply_backoff),
+            retry=retry_if_exception_type(PartnerUnreachable) | retry_if_result(lambda outcome: outcome is None),
+            after=unreachable,
+            sleep=self._pause,
+            retry_error_callback=lambda state: "failed",
+        )
         with PartnerClient(reply_to, ssl_context=self._context, party=self.config.party, timeout=10.0) as client:
-            for attempt in range(self.config.reply_attempts):
-                if attempt and not self.background.sleep(delay * 2 ** (attempt - 1)):
-                    return "pending"
-                try:
-                    exchange = client.post_acknowledgement(acknowledgement)
-                except PartnerUnreachable as unreachable:
-                    log.info("ReplyTo %s attempt %d: %s", reply_to, attempt + 1, unreachable.sentence)
-                    continue
-                if exchange.ok:
-                    return "delivered"
-                if exchange.status is not None and 400 <= exchange.status < 500:
-                    return "refused"
-        return "failed"
+            try:
+                return retrying(self._post, client, acknowledgement)
+            except _Stopping:
+                return "pending"
+
+    @staticmethod
+    def _post(client: PartnerClient, acknowledgement: bytes) -> str | None:
+        """One attempt: ``delivered`` (2xx), ``refused`` (4xx: the same bytes cannot help), or
+        ``None``, to try again (5xx, or no answer: :class:`PartnerUnreachable`)."""
+        exchange = client.post_acknowledgement(acknowledgement)
+        if exchange.ok:
+            return "delivered"
+        if exchange.status is not None and 400 <= exchange.status < 500:
+            return "refused"
+        return None
+
+    def _pause(self, seconds: float) -> None:
+        if not self.background.sleep(seconds):
+            raise _Stopping

@@ -13,21 +13,22 @@ from epix.messages.errors import MessageError
 from epix.messages.identifiers import is_message_id
 from epix.messages.status import build_status
 from epix.model import Status
-from epix.partner.answers import XML, Acknowledger, Answer, Rejection
+from epix.partner.answers import XML, Acknowledger, Answer, Errors, Rejection
 from epix.partner.config import PartnerConfig
 from epix.partner.identity import Identity
-from epix.partner.store import DocumentRecord, Store
+from epix.partner.store import DocumentRecord, Store, VersionRecord
 from epix.safexml import to_bytes
 from epix.validation import validate_root
 from epix.validation.document import Checking
 
 
 class Resources:
-    def __init__(self, config: PartnerConfig, store: Store, acknowledger: Acknowledger, checking: Checking, trust):  # noqa: ANN001
+    def __init__(self, config: PartnerConfig, store: Store, acknowledger: Acknowledger, errors: Errors,
+                 checking: Checking, trust):  # noqa: ANN001
         self.config = config
-        self.faults = config.faults
         self.store = store
         self.acknowledger = acknowledger
+        self.errors = errors
         self.checking = checking
         self.trust = trust
 
@@ -60,14 +61,14 @@ class Resources:
         if document is None or not versions:
             rejection = Rejection("EPX-304", "LIF-01", f"No document numbered {number!r} is known here")
             return self.acknowledger.rejection_answer(rejection, recipient=identity.party)
-        version = versions[-1]
-        if self.faults.on("stale-permit-version"):
-            with self.store.read() as session:
-                version = session.versions(document.issuer, document.number)[0]
-        headers = {"Content-Type": XML, "ETag": f'"{version.digest}"'}
-        if not self.faults.on("no-document-state-header"):
-            headers["EPIX-Document-State"] = document.state
-        if latest is not document and not self.faults.on("stale-permit-version"):
+        return self.permit_answer(document, latest, versions[-1])
+
+    def permit_answer(self, document: DocumentRecord, latest: DocumentRecord, version: VersionRecord) -> Answer:
+        """LIF-01: ``version``, the latest of ``latest`` (``document`` or the end of its chain of
+        replacements), with its digest as ``ETag``, the state of ``document`` as
+        ``EPIX-Document-State``, and the successor in ``Link`` when ``document`` was replaced."""
+        headers = {"Content-Type": XML, "ETag": f'"{version.digest}"', "EPIX-Document-State": document.state}
+        if latest is not document:
             headers["Link"] = f'<{latest.number}>; rel="latest-version"'
         return Answer(200, version.xml, headers, summary=f"{document.number} {document.state} "
                                                          f"({latest.number} v{version.version})")
@@ -86,10 +87,12 @@ class Resources:
 
     def status(self) -> Answer:
         """LIF-02."""
-        types = [t for t in self.config.document_types
-                 if not (t == "cancellation" and self.faults.on("status-incomplete"))]
-        body = to_bytes(build_status(Status(self.config.party, PROFILE_VERSION, types)))
+        body = to_bytes(build_status(self.own_status()))
         return Answer(200, body, {"Content-Type": XML}, summary="status")
+
+    def own_status(self) -> Status:
+        """LIF-02: the party, the profile version and every document type this partner accepts."""
+        return Status(self.config.party, PROFILE_VERSION, list(self.config.document_types))
 
     def posted_acknowledgement(self, identity: Identity, root) -> Answer:  # noqa: ANN001 (lxml element)
         """``POST /acknowledgements``: a peer's final Acknowledgement of an envelope this partner sent."""
@@ -103,15 +106,16 @@ class Resources:
         except MessageError as error:
             return self.acknowledger.rejection_answer(Rejection("EPX-101", "ACK-01", error.text, error.location),
                                                       recipient=identity.party)
-        errors = [f for f in report.errors if not self.faults.overlooked(f)]
         if ack.sender != identity.party:
-            errors.insert(0, Rejection("EPX-105", "ENV-11", f"From is {ack.sender!r} but the authenticated sender is "
-                                                            f"{identity.party!r}"))
+            first = Rejection("EPX-105", "ENV-11", f"From is {ack.sender!r} but the authenticated sender is "
+                                                   f"{identity.party!r}")
         elif ack.recipient != self.config.party:
-            errors.insert(0, Rejection("EPX-104", "ENV-12", f"To is {ack.recipient!r}, but this endpoint is "
-                                                            f"{self.config.party!r}"))
-        if errors:
-            first = errors[0] if isinstance(errors[0], Rejection) else Rejection.of(errors[0])
+            first = Rejection("EPX-104", "ENV-12", f"To is {ack.recipient!r}, but this endpoint is "
+                                                   f"{self.config.party!r}")
+        else:
+            finding = self.errors.first(report.errors)
+            first = Rejection.of(finding) if finding is not None else None
+        if first is not None:
             return self.acknowledger.rejection_answer(first, ref_to=ack.message_id, recipient=identity.party)
         with self.store.write() as session:
             session.add_posted_acknowledgement(identity.party, ack.message_id, ack.ref_to_message_id, ack.status,

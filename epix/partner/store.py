@@ -191,8 +191,8 @@ class Session:
         )
 
     def replace_envelope(self, record: EnvelopeRecord) -> None:
-        """Write ``record`` over the stored envelope of the same sender and message ID (a retry
-        that the ``retry-counted-twice`` fault processes again)."""
+        """Write ``record`` over the stored envelope of the same sender and message ID (the
+        retry of a delivery that was kept but answered 503, processed again)."""
         self._db.execute("DELETE FROM envelopes WHERE sender = ? AND message_id = ?", (record.sender, record.message_id))
         self.add_envelope(record)
 
