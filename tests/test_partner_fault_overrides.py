@@ -12,6 +12,7 @@ from epix.partner import PartnerConfig
 from epix.partner.answers import Acknowledger, Errors
 from epix.partner.endpoint import PartnerEndpoint
 from epix.partner.fault_overrides import IGNORES_SEAM
+from epix.partner.identity import Identifier
 from epix.partner.faults import CATALOGUE, FAULTS, OVERRIDES, Faults, override
 from epix.partner.lifecycle import Lifecycle
 from epix.partner.pull import Puller
@@ -23,7 +24,7 @@ PARTNER = Path(__file__).resolve().parents[1] / "epix" / "partner"
 #: The modules that know faults by name: the catalogue and the overrides.
 FAULT_MODULES = {"faults.py", "fault_overrides.py"}
 #: The classes whose methods are the seams a fault may replace.
-PARTS = (PartnerEndpoint, Errors, Acknowledger, Lifecycle, Receiver, Resources, Puller)
+PARTS = (Identifier, Errors, Acknowledger, Lifecycle, Receiver, Resources, Puller)
 
 
 def test_no_module_of_the_reference_partner_names_a_fault() -> None:
@@ -62,9 +63,7 @@ def test_every_override_replaces_a_public_method_of_a_part() -> None:
 
 def _replaced(endpoint: PartnerEndpoint) -> set[str]:
     """The seams replaced on the parts of ``endpoint``, as ``Class.method``."""
-    parts = (endpoint, endpoint.errors, endpoint.acknowledger, endpoint.lifecycle, endpoint.receiver,
-             endpoint.resources, endpoint.puller)
-    return {f"{type(part).__name__}.{name}" for part in parts for name in vars(part)
+    return {f"{type(part).__name__}.{name}" for part in endpoint.parts for name in vars(part)
             if callable(getattr(type(part), name, None))}
 
 

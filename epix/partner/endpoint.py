@@ -1,7 +1,7 @@
 """One simulated partner: its configuration, keys, store and the handlers of both bindings,
 put together once and shared by the ASGI app and the background work. The parts behave as
 the profile says; the faults switched on in the configuration then replace the seams they
-concern (:func:`epix.partner.faults.conduct`)."""
+concern (:func:`epix.partner.conduct.conduct`)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from epix.codelists import default_codelists
 from epix.partner.answers import Acknowledger, Errors
 from epix.partner.background import Background
 from epix.partner.config import PartnerConfig
-from epix.partner.faults import conduct
-from epix.partner.identity import Identity, identify
+from epix.partner.conduct import conduct
+from epix.partner.identity import Identifier, Identity
 from epix.partner.issuing import Issuer, SeededDocument
 from epix.partner.lifecycle import Lifecycle
 from epix.partner.pull import Puller
@@ -45,6 +45,7 @@ class PartnerEndpoint:
         self.store = Store(config.db_path)
         self.background = Background()
         self.acknowledger = Acknowledger(config.party, self.key)
+        self.identifier = Identifier(config.mtls)
         self.errors = Errors()
         self.issuer = Issuer(config.party, self.key, checking.schema_set)
         self.lifecycle = Lifecycle(config.party, self.issuer, self.errors)
@@ -54,13 +55,18 @@ class PartnerEndpoint:
         self.resources = Resources(self.config, self.store, self.acknowledger, self.errors, checking, self.trust)
         self.puller = Puller(self.config, self.store, self.issuer, self.lifecycle)
         self.replies = ReplyPoster(self.config, self.store, self.pki, self.background)
-        conduct(self.config.faults, (self, self.errors, self.acknowledger, self.lifecycle, self.receiver,
-                                     self.resources, self.puller))
+        conduct(self.config.faults, self.parts)
+
+    @property
+    def parts(self) -> tuple[object, ...]:
+        """The parts whose methods are the seams a fault may replace (:mod:`epix.partner.faults`)."""
+        return (self.identifier, self.errors, self.acknowledger, self.lifecycle, self.receiver, self.resources,
+                self.puller)
 
     def identify(self, scope: dict) -> Identity:
         """ENV-02, PULL-05: who is calling, by the client certificate (by the ``EPIX-Party``
         header only on a test set-up without mutual TLS)."""
-        return identify(scope, mtls=self.config.mtls)
+        return self.identifier.identify(scope)
 
     def start(self) -> None:
         self.seed()

@@ -9,7 +9,7 @@ and the method's arguments. This module, with the catalogue, is the only place o
 partner that knows a fault by name; the conformant modules only have the methods.
 
 The faults that ignore findings (``ignores=``) act at one seam, :data:`IGNORES_SEAM`:
-:func:`~epix.partner.faults.conduct` makes it overlook what the catalogue says.
+:func:`~epix.partner.conduct.conduct` makes it overlook what the catalogue says.
 """
 
 from __future__ import annotations
@@ -33,9 +33,8 @@ from epix.model import AckError, Acknowledgement, AckStatus, EnvelopeHeader, Per
 from epix.namespaces import DS, EPX, qname
 from epix.partner.answers import Acknowledged, Acknowledger, Answer, Errors, Rejection
 from epix.partner.config import MiB
-from epix.partner.endpoint import PartnerEndpoint
 from epix.partner.faults import override
-from epix.partner.identity import Identity, identify
+from epix.partner.identity import Identifier, Identity, identify
 from epix.partner.lifecycle import Lifecycle
 from epix.partner.pull import Fault, Puller
 from epix.partner.receive import Receiver
@@ -56,9 +55,9 @@ LATE_MARGIN = 0.5
 
 # ----- binding B: transport and envelope (section 4, 5) -----
 
-@override("party-header-trusted", PartnerEndpoint.identify)
-def party_header_trusted(endpoint: PartnerEndpoint, base: Callable, scope: dict) -> Identity:
-    return identify(scope, mtls=endpoint.config.mtls, header_trusted=True)
+@override("party-header-trusted", Identifier.identify)
+def party_header_trusted(identifier: Identifier, base: Callable, scope: dict) -> Identity:
+    return identify(scope, mtls=identifier.mtls, header_trusted=True)
 
 
 @override("any-media-type", Receiver.check_media_type)

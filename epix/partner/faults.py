@@ -14,13 +14,13 @@ A fault is data plus at most one override, and nothing of it is in the conforman
   (``type-status-not-checked`` has both).
 
 The seams are methods of the partner's parts, the objects that
-:class:`~epix.partner.endpoint.PartnerEndpoint` puts together (``Receiver``,
-``Acknowledger``, ``Errors``, ``Lifecycle``, ``Resources``, ``Puller`` and the endpoint
-itself), each one step or decision of the profile that the module docstrings list
+:class:`~epix.partner.endpoint.PartnerEndpoint` puts together (``Identifier``,
+``Receiver``, ``Acknowledger``, ``Errors``, ``Lifecycle``, ``Resources``, ``Puller``), each one step
+or decision of the profile that the module docstrings list
 (``Receiver.check_replay``: step 5, ENV-13). Their code is the profile's behaviour, so a
 partner without faults is exactly the conformant code. The endpoint then calls
-:func:`conduct`, which replaces the seams of the faults switched on, on that partner's
-parts only: the classes stay conformant.
+:func:`epix.partner.conduct.conduct`, which replaces the seams of the faults switched
+on, on that partner's parts only: the classes stay conformant.
 
 Why the parts' own methods rather than a separate policy object with a method per
 decision: the parts already follow the spec step by step, and a policy object would
@@ -36,7 +36,6 @@ overrides of one seam wrap each other in catalogue order.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -250,36 +249,3 @@ def override(fault: str, seam: Callable) -> Callable[[Callable], Callable]:
         return function
 
     return register
-
-
-def conduct(faults: Faults, parts: Iterable[object]) -> None:
-    """Make ``parts`` (the parts of one partner) behave with ``faults``: replace, on each
-    part, the seams of the faults switched on, in catalogue order."""
-    # imported here: the overrides module imports the parts, whose modules import this one
-    from epix.partner.fault_overrides import IGNORES_SEAM
-
-    parts = tuple(parts)
-    for fault in CATALOGUE:
-        if fault.name not in faults.names:
-            continue
-        if fault.ignores:
-            _replace(parts, Override(fault.name, IGNORES_SEAM, _overlooking(fault)))
-        if fault.name in OVERRIDES:
-            _replace(parts, OVERRIDES[fault.name])
-        elif not fault.ignores:
-            raise LookupError(f"the fault {fault.name} has no override and ignores nothing")
-
-
-def _replace(parts: tuple[object, ...], replacing: Override) -> None:
-    part = replacing.owner(parts)
-    base = getattr(part, replacing.name)
-    setattr(part, replacing.name, functools.partial(replacing.function, part, base))
-
-
-def _overlooking(fault: Fault) -> Callable:
-    """What an ``ignores`` fault does at :data:`~epix.partner.fault_overrides.IGNORES_SEAM`."""
-
-    def counts(part: object, base: Callable[[Finding], bool], finding: Finding) -> bool:
-        return not fault.overlooks(finding) and base(finding)
-
-    return counts

@@ -29,6 +29,17 @@ class Identity:
         return self.party is not None
 
 
+class Identifier:
+    """The partner's part that tells who is calling (ENV-02, PULL-05): by the client
+    certificate; by the ``EPIX-Party`` header only on a test set-up without mutual TLS."""
+
+    def __init__(self, mtls: bool):
+        self.mtls = mtls
+
+    def identify(self, scope: dict) -> Identity:
+        return identify(scope, mtls=self.mtls)
+
+
 def identify(scope: dict, *, mtls: bool, header_trusted: bool = False) -> Identity:
     """The caller of an ASGI request. With ``mtls`` only the certificate counts: a
     production endpoint must not accept the header (ENV-02); ``header_trusted`` (a fault
