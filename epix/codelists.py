@@ -13,6 +13,8 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from epix.paths import FIXTURES
+
 #: The lists every folder of code lists must provide.
 REQUIRED_LISTS: tuple[str, ...] = ("purpose", "source", "appendix", "units", "countries")
 _HEADER = ("code", "label")
@@ -21,7 +23,7 @@ _OPTIONAL_COLUMNS = ("note",)
 
 def default_dir() -> Path:
     """``fixtures/codelists`` of the repository the package lives in."""
-    return Path(__file__).resolve().parent.parent / "fixtures" / "codelists"
+    return FIXTURES / "codelists"
 
 
 class CodeListError(ValueError):

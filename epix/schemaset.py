@@ -33,11 +33,12 @@ import xmlschema
 from lxml import etree
 
 from epix.messages.fieldmap import FieldMap, FieldMapError
+from epix.paths import SCHEMAS
 from epix.safexml import XmlRefused, parse
 from epix.tomlfile import display_path, read_toml
 
 #: The schema set that ships: the CITES ePermit v2 message of the EPIX pilot.
-DEFAULT_SCHEMA_SET = Path(__file__).resolve().parent.parent / "schemas" / "v2.schemaset.toml"
+DEFAULT_SCHEMA_SET = SCHEMAS / "v2.schemaset.toml"
 #: The document kind whose root element the field map reads.
 PERMIT_KIND = "permit"
 

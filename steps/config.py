@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-#: The project's root: the one place of the step layer that knows where this file sits in it.
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_PROFILE = ROOT / "fixtures" / "profiles" / "simulator.toml"
+from epix.paths import FIXTURES
+
+DEFAULT_PROFILE = FIXTURES / "profiles" / "simulator.toml"
 PROFILE_KEY = pytest.StashKey["object"]()
 #: The name of the plugin that masks secrets in what the run writes (epix.report.redact).
 MASKING_PLUGIN = "epix-masking"

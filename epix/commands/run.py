@@ -17,13 +17,12 @@ from datetime import datetime
 from pathlib import Path
 
 from epix.exits import Exit, UsageError
+from epix.paths import PROJECT, REPORTS, STEPS
 from epix.report import allure_files
 from epix.report.outcomes import RunOutcome, problem_list, summary_table
 
-PROJECT = Path(__file__).resolve().parents[2]
-SUITE_MODULE = PROJECT / "steps" / "test_conformance.py"
+SUITE_MODULE = STEPS / "test_conformance.py"
 DEFAULT_PROFILE = PROJECT / "fixtures" / "profiles" / "simulator.toml"
-REPORTS = PROJECT / "reports"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

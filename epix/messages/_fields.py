@@ -1,7 +1,8 @@
 """Reading and writing the simple fields of the harness's own messages.
 
 Every reader raises :class:`MessageError` with a sentence naming the field and the
-XPath of the node at fault (of the parent, when the field is missing).
+XPath of the node at fault (of the parent, when the field is missing). Private to the
+package :mod:`epix.messages`: its message modules import it, nothing outside does.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from pytest_bdd.parser import FeatureParser
 
+from epix.paths import FEATURES
 from epix.report.labels import REQUIREMENT_FAMILIES, ScenarioTags, read_tags
 
-FEATURES = Path(__file__).resolve().parents[2] / "features"
 _SPEC_REQUIREMENT = re.compile(rf"^- ((?:{'|'.join(REQUIREMENT_FAMILIES)})-\d{{2}}):", re.MULTILINE)
 
 

@@ -13,7 +13,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[2]
+from epix.paths import PROJECT
+
 CONFIG = PROJECT / "allurerc.mjs"
 #: A report that loads this calls out to Google: government reports must not.
 ANALYTICS_MARKERS = ("googletagmanager", "google-analytics.com", "gtag(")

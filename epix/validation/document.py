@@ -19,12 +19,12 @@ from epix.codelists import CodeLists
 from epix.findings import Finding
 from epix.model import PermitFacts
 from epix.namespaces import EPX, PREFIXES, qname
+from epix.paths import SCHEMAS
 from epix.schemaset import SchemaSet, load_xmlschema, load_xsd
 from epix.validation import codelist, schema
 from epix.validation.rules import RuleContext, check_rules
 
-_SCHEMAS_DIR = Path(__file__).resolve().parents[2] / "schemas"
-_ENVELOPE_XSD = _SCHEMAS_DIR / "envelope" / "envelope.xsd"
+_ENVELOPE_XSD = SCHEMAS / "envelope" / "envelope.xsd"
 #: The profile's own messages (namespace ``epx``), by root element, with their kind.
 EPX_KINDS: dict[str, str] = {
     qname(EPX, "Envelope"): "envelope",
@@ -66,7 +66,7 @@ def lxml_schema_for(root_tag: str, schema_set: SchemaSet) -> etree.XMLSchema:
     """
     if root_tag in schema_set.entries:
         return schema_set.schema_for(root_tag)
-    return load_xsd(_ENVELOPE_XSD, confine_to=_SCHEMAS_DIR)
+    return load_xsd(_ENVELOPE_XSD, confine_to=SCHEMAS)
 
 
 def detailed_schema(root_tag: str, schema_set: SchemaSet) -> Callable[[], xmlschema.XMLSchemaBase]:
@@ -74,7 +74,7 @@ def detailed_schema(root_tag: str, schema_set: SchemaSet) -> Callable[[], xmlsch
     def build() -> xmlschema.XMLSchemaBase:
         if root_tag in schema_set.entries:
             return schema_set.xmlschema_for(root_tag)
-        return load_xmlschema(_ENVELOPE_XSD, confine_to=_SCHEMAS_DIR)
+        return load_xmlschema(_ENVELOPE_XSD, confine_to=SCHEMAS)
 
     return build
 
