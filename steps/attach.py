@@ -54,12 +54,12 @@ def quoted(text: str | None, *, title: str = "the partner's text", limit: int = 
     shown = printable(text, limit, note=False)
     more = len(text) - limit
     if more <= 0:
-        return repr(shown)
+        return f'"{shown}"'
     if _attached.get(title) is not text:  # the same text quoted twice is attached once
         _attached.clear()
         _attached[title] = text
         allure.attach(text, name=title, attachment_type=allure.attachment_type.TEXT)
-    return f"{shown!r}… ({more:,} more characters; the whole text is attached)"
+    return f'"{shown}"… ({more:,} more characters; the whole text is attached)'
 
 
 def printable(text: str, limit: int = QUOTED_CHARACTERS, *, note: bool = True) -> str:

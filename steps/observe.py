@@ -104,7 +104,7 @@ def what_arrived(exchange: Exchange | None) -> str:
     body = exchange.response_body
     if 300 <= exchange.status < 400:
         location = exchange.header("Location")
-        where = f"to {printable(location, 200)!r}" if location else "without a Location"
+        where = f'to "{printable(location, 200)}"' if location else "without a Location"
         return f"a redirect (HTTP {exchange.status}) {where}"
     media = exchange.media_type or "no Content-Type"
     if not body.strip():
@@ -112,7 +112,7 @@ def what_arrived(exchange: Exchange | None) -> str:
     size = f"{exchange.truncated:,}+" if exchange.truncated else f"{len(body):,}"
     first = printable(body[:FIRST_BYTES].decode("utf-8", errors="replace"), FIRST_BYTES)
     more = "…" if len(body) > FIRST_BYTES else ""
-    return f"HTTP {exchange.status}, {media}, {size} bytes beginning {first!r}{more}"
+    return f'HTTP {exchange.status}, {media}, {size} bytes beginning "{first}"{more}'
 
 
 def xml_of(exchange: Exchange, ids: str, what: str) -> etree._Element:

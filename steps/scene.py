@@ -91,7 +91,7 @@ def verified_ack(scene: Scene, delivery: Delivery) -> AckView:
     result = ack_verification(scene, ack)
     assert result.outcome == "passed", (
         f"{scene.ids}: the acknowledgement{_says(ack)} cannot be taken as evidence: its signature "
-        f"{result.outcome} against the partner's trust anchor (ACK-04, SIG-03): {_reason(result)}")
+        f"{_verdict(result)} against the partner's trust anchor (ACK-04, SIG-03): {_reason(result)}")
     return ack
 
 
@@ -109,7 +109,11 @@ def unverified_note(scene: Scene, ack: AckView) -> str:
     result = ack_verification(scene, ack)
     if result.outcome == "passed":
         return ""
-    return f" (judged on unsigned content: the acknowledgement's signature {result.outcome}: {_reason(result)})"
+    return f" (judged on unsigned content: the acknowledgement's signature {_verdict(result)}: {_reason(result)})"
+
+
+def _verdict(result) -> str:  # noqa: ANN001 - epix.signing's Verification
+    return "could not be verified" if result.outcome == "indeterminate" else "did not verify"
 
 
 def _says(ack: AckView) -> str:
