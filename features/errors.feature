@@ -57,7 +57,7 @@ Feature: How the partner reports errors
     When we report the use of all of the quantity of each item
     Then the partner accepts it
 
-  @ERR-02 @SIG-04 @ERR-01 @capability:usage-report @changes-state
+  @ERR-02 @SIG-04 @ERR-01 @LIF-01 @capability:usage-report @changes-state
   Scenario: A rejected usage report leaves the state of the permit as it was
     Given a permit that the partner issued and that has not been used
     And the partner also lets us retrieve its permits
