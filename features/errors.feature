@@ -57,6 +57,15 @@ Feature: How the partner reports errors
     When we report the use of all of the quantity of each item
     Then the partner accepts it
 
+  @ERR-02 @SIG-04 @ERR-01 @LIF-01 @capability:usage-report @changes-state
+  Scenario: A rejected usage report leaves the state of the permit as it was
+    Given a permit that the partner issued and that has not been used
+    And the partner also lets us retrieve its permits
+    When we report the use of all of the quantity of each item, signed by a certificate from a CA that the partner does not trust
+    Then the partner rejects it with EPX-202
+    When we retrieve that permit from the partner
+    Then the permit's state is given as "issued"
+
   @ERR-03 @DOC-02 @ENV-05 @capability:receive
   Scenario: An error explains itself and points at the offending part of the document
     Given an export permit that we issued, with a source code "K" that is not in the CITES list

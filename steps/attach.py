@@ -39,3 +39,32 @@ def attach_verification(title: str, verification) -> None:  # noqa: ANN001 - epi
 def attach_text(title: str, text: str) -> None:
     allure.attach(text, name=title, attachment_type=allure.attachment_type.TEXT)
 
+
+#: How many characters of a text the partner wrote a failure's sentence quotes.
+QUOTED_CHARACTERS = 300
+_attached: dict[str, str] = {}
+
+
+def quoted(text: str | None, *, title: str = "the partner's text", limit: int = QUOTED_CHARACTERS) -> str:
+    """A text the partner wrote (an error's Text, a fault string …), quoted for a sentence:
+    one line, control characters escaped, cut after ``limit`` characters. A cut text is
+    attached whole, once, to the Allure step that is running, and the quote says so."""
+    if text is None:
+        return "(none)"
+    shown = printable(text, limit, note=False)
+    more = len(text) - limit
+    if more <= 0:
+        return f'"{shown}"'
+    if _attached.get(title) is not text:  # the same text quoted twice is attached once
+        _attached.clear()
+        _attached[title] = text
+        allure.attach(text, name=title, attachment_type=allure.attachment_type.TEXT)
+    return f'"{shown}"… ({more:,} more characters; the whole text is attached)'
+
+
+def printable(text: str, limit: int = QUOTED_CHARACTERS, *, note: bool = True) -> str:
+    """``text`` as one line a person can read: control characters escaped, cut after
+    ``limit`` characters (with ``note``, saying how many more there were)."""
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
+    more = len(text) - limit
+    return shown + (f"… ({more:,} more characters)" if note and more > 0 else "")

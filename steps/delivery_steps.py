@@ -11,9 +11,9 @@ from pytest_bdd import given, parsers, then, when
 from epix.codes import meaning
 from epix.transport import Delivery, EnvelopeOptions, Sealed
 from steps import catalogue, drafts, sending
-from steps.attach import attach_text
-from steps.observe import AckView, TlsConnection, codes_in, final_ack, read_ack
-from steps.scene import Scene
+from steps.attach import attach_text, quoted
+from steps.observe import AckView, TlsConnection, codes_in, final_ack, read_ack, what_arrived
+from steps.scene import Scene, verified_ack
 from steps.state_changes import changes_state
 
 _KINDS = {
@@ -100,30 +100,30 @@ def open_connection(scene: Scene) -> TlsConnection:
 
 @then("the partner accepts it")
 def partner_accepts(scene: Scene, delivery: Delivery) -> None:
-    assert delivery.refused is None, f"{scene.ids}: the partner refused the connection: {delivery.refused}"
-    ack = final_ack(delivery)
-    if ack is not None:
-        assert ack.status == "Accepted", (
-            f"{scene.ids}: expected the partner to accept the delivery; its acknowledgement says {ack.status} "
-            f"(HTTP {delivery.status}){_errors(ack)}")
-    else:
-        assert delivery.status is not None and 200 <= delivery.status < 300, (
-            f"{scene.ids}: expected the partner to accept the delivery; it answered HTTP {delivery.status} "
-            f"without an acknowledgement")
+    """Accepted only on evidence: a final acknowledgement that is valid, signed by the
+    partner and says Accepted (:func:`steps.scene.verified_ack`); a 2xx alone is none."""
+    ack = verified_ack(scene, delivery)
+    assert ack.status == "Accepted", (
+        f"{scene.ids}: expected the partner to accept the delivery; its acknowledgement says "
+        f"{quoted(ack.status, limit=40)} (HTTP {delivery.status}){_errors(ack)}")
 
 
 @then(parsers.re(r"the partner rejects it with (?P<code>EPX-\d{3})(?P<decisive> as the decisive error)?"))
 def partner_rejects(scene: Scene, delivery: Delivery, code: str, decisive: str | None) -> None:
     assert delivery.refused is None, (
         f"{scene.ids}: expected a rejection with {code}; the partner refused the connection instead: {delivery.refused}")
+    exchange = delivery.final if delivery.followed else delivery.answer
+    assert exchange is None or exchange.status is None or not 300 <= exchange.status < 400, (
+        f"{scene.ids}: expected a rejection with {code} ({meaning(code)}); the partner answered "
+        f"{what_arrived(exchange)}")
     ack = final_ack(delivery)
     if ack is not None and ack.status == "Accepted":
         raise AssertionError(f"{scene.ids}: expected the partner to reject the delivery with {code} "
                              f"({meaning(code)}); it accepted it (HTTP {delivery.status})")
     found = ack.decisive_code if ack is not None and ack.errors else (codes_in(delivery.final) or [None])[0]
     assert found == code, (
-        f"{scene.ids}: expected a rejection with {code} ({meaning(code)}); the partner answered HTTP "
-        f"{delivery.status} with {found or 'no error code'}{_errors(ack)}")
+        f"{scene.ids}: expected a rejection with {code} ({meaning(code)}); the partner answered "
+        f"{_answered(delivery, ack)} with {quoted(found, limit=40) if found else 'no error code'}{_errors(ack)}")
 
 
 @then("the partner refuses the sender before looking at the envelope")
@@ -133,7 +133,7 @@ def sender_refused(scene: Scene, delivery: Delivery) -> None:
     codes = codes_in(delivery.answer)
     assert delivery.status == 403 and "EPX-105" in codes, (
         f"{scene.ids}: a sender without a client identity must be refused (TLS refusal, or 403 EPX-105); "
-        f"the partner answered HTTP {delivery.status} {', '.join(codes) or ''}".rstrip())
+        f"the partner answered {what_arrived(delivery.answer)}{' naming ' + ', '.join(codes[:5]) if codes else ''}")
 
 
 @then("the connection is protected by TLS 1.2 or newer, or it is a test set-up on the loopback network")
@@ -152,14 +152,25 @@ def rejected_ack_in_answer(scene: Scene, delivery: Delivery) -> None:
         ack = final_ack(delivery)  # a 2xx answer needs no rejection; the final acknowledgement tells it
     else:
         ack = read_ack(delivery.answer.response_body) if delivery.answer is not None else None
-    assert ack is not None, (f"{scene.ids}: the answer (HTTP {delivery.status}, "
-                             f"{delivery.answer.media_type if delivery.answer else 'nothing'}) carries no acknowledgement")
+    assert ack is not None, (f"{scene.ids}: expected an acknowledgement in the answer; the partner answered "
+                             f"{what_arrived(delivery.final if delivery.followed else delivery.answer)}")
     assert ack.status == "Rejected" and ack.errors, (
-        f"{scene.ids}: the acknowledgement says {ack.status} with {len(ack.errors)} error(s); expected Rejected "
-        f"with at least one error")
+        f"{scene.ids}: the acknowledgement says {quoted(ack.status, limit=40)} with {len(ack.errors)} error(s); "
+        f"expected Rejected with at least one error")
 
 
 def _errors(ack: AckView | None) -> str:
+    """The first errors of ``ack`` for a sentence, their texts quoted (cut, the whole attached)."""
     if ack is None or not ack.errors:
         return ""
-    return ": " + "; ".join(f"{e.code} {e.text}" for e in ack.errors[:3])
+    return ": " + "; ".join(f"{quoted(e.code, limit=40)} {quoted(e.text, title=f'error text {i + 1}')}"
+                            for i, e in enumerate(ack.errors[:3]))
+
+
+def _answered(delivery: Delivery, ack: AckView | None) -> str:
+    """How the partner answered a delivery, in words: the HTTP status, and what arrived when
+    it was no acknowledgement."""
+    exchange = delivery.final if delivery.followed else delivery.answer
+    if ack is not None:
+        return f"HTTP {delivery.status}" + (f" (final: HTTP {exchange.status})" if delivery.followed else "")
+    return what_arrived(exchange)

@@ -12,6 +12,7 @@ from pytest_bdd import given, parsers, then, when
 
 from epix import clock, safexml
 from epix.messages.cancellation import build_cancellation
+from epix.messages.errors import MessageError
 from epix.messages.status import parse_status
 from epix.messages.usage import build_usage_report
 from epix.model import Cancellation, PERMIT_TYPES, Position, UsageReport
@@ -19,7 +20,8 @@ from epix.namespaces import DS, qname
 from epix.transport import Delivery, Draft, PartnerUnreachable
 from steps import catalogue, drafts, partner_documents, sending
 from steps.drafts import new_number
-from steps.observe import Answer, permit_facts
+from steps.attach import quoted
+from steps.observe import Answer, permit_facts_of, what_arrived, xml_of
 from steps.scene import Scene, assert_partner_signed, assert_refused
 from steps.state_changes import changes_state
 from steps.world import PartnerDocument, PartnerItem
@@ -85,11 +87,12 @@ def retrieve_anonymously(scene: Scene) -> Answer:
 @then("the partner returns the permit as it issued it, signed")
 def returned_signed(scene: Scene, answer: Answer) -> None:
     exchange = answer.exchange
-    assert exchange.status == 200, f"{scene.ids}: retrieving the permit answered HTTP {exchange.status}, expected 200"
-    document = safexml.parse(exchange.response_body, source="retrieved permit")
-    facts = permit_facts(document)
+    assert exchange.status == 200, (
+        f"{scene.ids}: retrieving the permit answered {what_arrived(exchange)}, expected HTTP 200 with the permit")
+    document, facts = permit_facts_of(exchange, scene.ids, "the retrieved permit")
     assert facts.number == scene.partner_document.number, (
-        f"{scene.ids}: the partner returned document {facts.number}, expected {scene.partner_document.number}")
+        f"{scene.ids}: the partner returned document {quoted(facts.number, limit=80)}, expected "
+        f"{scene.partner_document.number}")
     assert_partner_signed(scene, document, "the retrieved permit", at=facts.issued_at)
 
 
@@ -97,22 +100,23 @@ def returned_signed(scene: Scene, answer: Answer) -> None:
 def returned_latest(scene: Scene, answer: Answer) -> None:
     exchange = answer.exchange
     asked = scene.partner_document.number
-    assert exchange.status == 200, f"{scene.ids}: retrieving the permit answered HTTP {exchange.status}, expected 200"
-    facts = permit_facts(safexml.parse(exchange.response_body, source="retrieved permit"))
+    assert exchange.status == 200, (
+        f"{scene.ids}: retrieving the permit answered {what_arrived(exchange)}, expected HTTP 200 with the permit")
+    _, facts = permit_facts_of(exchange, scene.ids, "the retrieved permit")
     assert facts.number != asked and facts.replaces, (
-        f"{scene.ids}: retrieving the replaced permit {asked} returned {facts.number} "
-        f"{'which replaces ' + facts.replaces if facts.replaces else 'which replaces nothing'}; expected its "
-        f"latest version, a document that replaces it")
+        f"{scene.ids}: retrieving the replaced permit {asked} returned {quoted(facts.number, limit=80)} "
+        f"{'which replaces ' + quoted(facts.replaces, limit=80) if facts.replaces else 'which replaces nothing'}; "
+        f"expected its latest version, a document that replaces it")
 
 
 @then("the permit's digest is given as its entity tag")
 def etag_is_digest(scene: Scene, answer: Answer) -> None:
     exchange = answer.exchange
     etag = (exchange.header("ETag") or "").strip()
-    assert etag, f"{scene.ids}: the retrieved permit has no ETag header"
+    assert etag, f"{scene.ids}: the retrieved permit has no ETag header ({what_arrived(exchange)})"
     value = etag.removeprefix("W/").strip('"')
     assert value in _digests(exchange.response_body), (
-        f"{scene.ids}: the ETag {etag} is not a digest of the returned document (SHA-256/384/512 of the body, "
+        f"{scene.ids}: the ETag {quoted(etag, limit=120)} is not a digest of the returned document (SHA-256/384/512 of the body, "
         f"or the signature's DigestValue)")
 
 
@@ -121,7 +125,8 @@ def state_header(scene: Scene, answer: Answer, state: str) -> None:
     exchange = answer.exchange
     given_state = exchange.header("EPIX-Document-State")
     assert given_state == state, (
-        f"{scene.ids}: the header EPIX-Document-State is {given_state!r} (HTTP {exchange.status}), expected {state!r}")
+        f"{scene.ids}: the header EPIX-Document-State is {quoted(given_state, limit=80)} ({what_arrived(exchange)}), "
+        f"expected {state!r}")
 
 
 @then("the partner answers that it does not know the document, with EPX-304")
@@ -146,8 +151,8 @@ def ask_status(scene: Scene) -> Answer:
 def status_names_party(scene: Scene, answer: Answer) -> None:
     status = _status(scene, answer)
     assert (status.party_id, status.profile_version) == (scene.world.partner.party, "1"), (
-        f"{scene.ids}: the status names party {status.party_id!r} and profile version {status.profile_version!r}, "
-        f"expected {scene.world.partner.party!r} and '1'")
+        f"{scene.ids}: the status names party {quoted(status.party_id, limit=40)} and profile version "
+        f"{quoted(status.profile_version, limit=40)}, expected {scene.world.partner.party!r} and '1'")
 
 
 @then("the status lists each document type that the partner accepts")
@@ -159,13 +164,18 @@ def status_lists_types(scene: Scene, answer: Answer) -> None:
     expected |= {"cancellation"} if partner.claims("cancel") else set()
     missing = sorted(expected - set(status.document_types))
     assert not missing, (f"{scene.ids}: the status does not list {', '.join(missing)}, which the partner claims "
-                         f"to accept (it lists {', '.join(status.document_types) or 'nothing'})")
+                         f"to accept (it lists {quoted(', '.join(status.document_types)) if status.document_types else 'nothing'})")
 
 
 def _status(scene: Scene, answer: Answer):  # noqa: ANN202
     exchange = answer.exchange
-    assert exchange.status == 200, f"{scene.ids}: GET /status answered HTTP {exchange.status}, expected 200"
-    return parse_status(safexml.parse(exchange.response_body, source="status"))
+    assert exchange.status == 200, f"{scene.ids}: GET /status answered {what_arrived(exchange)}, expected HTTP 200"
+    root = xml_of(exchange, scene.ids, "the partner's status")
+    try:
+        return parse_status(root)
+    except MessageError as error:
+        raise AssertionError(f"{scene.ids}: expected the partner's status; it answered {what_arrived(exchange)}, "
+                             f"which cannot be read as one: {quoted(error.text, title='why the status is unreadable')}") from None
 
 
 # ---------------------------------------------------------------------------

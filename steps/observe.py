@@ -24,8 +24,11 @@ from epix.model import AckError, PermitFacts
 from epix.namespaces import EPX, qname
 from epix.schemaset import default_schema_set
 from epix.transport import Delivery, Exchange
+from steps.attach import printable
 
 _CODE = re.compile(r"EPX-\d{3}")
+#: How many bytes of a body a sentence shows when it names what arrived.
+FIRST_BYTES = 60
 
 
 @dataclass
@@ -91,6 +94,54 @@ def schema_problems(element: etree._Element) -> list[str]:
     return [f"line {e.line}: {e.message}" for e in schema.error_log][:5]
 
 
+def what_arrived(exchange: Exchange | None) -> str:
+    """What a partner sent, in words: the HTTP status, the media type, the size and the
+    first bytes (cut, printable); a redirect with its ``Location``. Never a local path."""
+    if exchange is None:
+        return "no answer"
+    if exchange.status is None:
+        return f"no answer ({printable(exchange.error or 'no reason given')})"
+    body = exchange.response_body
+    if 300 <= exchange.status < 400:
+        location = exchange.header("Location")
+        where = f'to "{printable(location, 200)}"' if location else "without a Location"
+        return f"a redirect (HTTP {exchange.status}) {where}"
+    media = exchange.media_type or "no Content-Type"
+    if not body.strip():
+        return f"HTTP {exchange.status}, {media}, with {'an empty body' if not body else 'a body of white space'}"
+    size = f"{exchange.truncated:,}+" if exchange.truncated else f"{len(body):,}"
+    first = printable(body[:FIRST_BYTES].decode("utf-8", errors="replace"), FIRST_BYTES)
+    more = "…" if len(body) > FIRST_BYTES else ""
+    return f'HTTP {exchange.status}, {media}, {size} bytes beginning "{first}"{more}'
+
+
+def xml_of(exchange: Exchange, ids: str, what: str) -> etree._Element:
+    """The partner's answer read as XML, or a failed check naming what arrived instead.
+
+    ``what`` names what was expected ("the permit", "the status") for the sentence."""
+    if exchange.status is not None and 300 <= exchange.status < 400:
+        raise AssertionError(f"{ids}: expected {what}; the partner answered {what_arrived(exchange)}")
+    try:
+        return safexml.parse(exchange.response_body, source="the answer")
+    except safexml.XmlRefused as refused:
+        raise AssertionError(f"{ids}: expected {what} as XML; the partner answered {what_arrived(exchange)}, "
+                             f"which cannot be read: {printable(refused.reason, 200)}") from None
+
+
+def permit_facts_of(exchange: Exchange, ids: str, what: str) -> tuple[etree._Element, PermitFacts]:
+    """The permit a partner's answer carries (the root, or the first permit inside it, as in
+    a SOAP body) and what it says; a failed check naming what arrived when it carries none."""
+    root = xml_of(exchange, ids, what)
+    fieldmap = default_schema_set().fieldmap
+    permit = root if root.tag == fieldmap.root_tag else next(root.iter(fieldmap.root_tag), None)
+    if permit is None:
+        raise AssertionError(f"{ids}: expected {what}; the partner answered {what_arrived(exchange)}, which "
+                             f"carries no {etree.QName(fieldmap.root_tag).localname}")
+    if permit is not root:
+        permit = etree.fromstring(etree.tostring(permit))
+    return permit, fieldmap.extract(permit)
+
+
 def permit_facts(document: etree._Element) -> PermitFacts:
     """What a permit the partner returned says, read with the bundled field map."""
     return default_schema_set().fieldmap.extract(document)
@@ -154,7 +205,9 @@ def read_soap(exchange: Exchange, settings: SoapSettings) -> SoapAnswer:
         try:
             return SoapAnswer(exchange, fault=parse_fault(body))
         except Exception:  # noqa: BLE001
-            return SoapAnswer(exchange, problem=str(not_a_response) or type(not_a_response).__name__)
+            why = getattr(not_a_response, "reason", None) or str(not_a_response) or type(not_a_response).__name__
+            return SoapAnswer(exchange, problem=f"{what_arrived(exchange)}, which is neither a SOAP response nor a "
+                                                f"SOAP fault ({printable(why, 200)})")
 
 
 @dataclass(frozen=True)

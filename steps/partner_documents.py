@@ -11,10 +11,8 @@ from datetime import date
 
 import pytest
 
-from epix import safexml
 from epix.model import PermitFacts
-from epix.namespaces import RSM, qname
-from steps.observe import permit_facts
+from steps.observe import permit_facts_of
 from steps.scene import Scene
 from steps.world import PartnerDocument, PartnerItem
 
@@ -41,7 +39,4 @@ def facts(scene: Scene, document: PartnerDocument) -> PermitFacts:
     else:
         pytest.skip("the profile gives the partner's test documents without their items, and the partner serves "
                     "no retrieval to read them")
-    root = safexml.parse(exchange.response_body, source="the partner's permit")
-    found = next(root.iter(qname(RSM, "CITESEPermit")), None)
-    assert found is not None, f"{scene.ids}: could not read the partner's document {document.number}"
-    return permit_facts(found)
+    return permit_facts_of(exchange, scene.ids, f"the partner's document {document.number}")[1]

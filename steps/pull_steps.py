@@ -16,9 +16,9 @@ from epix.namespaces import DS, RSM, qname
 from epix.transport import Exchange, PartnerUnreachable, SoapClient
 from epix.validation import validate
 from steps import partner_documents
-from steps.attach import attach_findings, attach_text
+from steps.attach import attach_findings, attach_text, quoted
 from steps.drafts import new_number
-from steps.observe import SoapAnswer, permit_facts, read_soap
+from steps.observe import SoapAnswer, permit_facts, read_soap, what_arrived, xml_of
 from steps.scene import Scene, assert_partner_signed
 from steps.state_changes import changes_state
 from steps.world import UNSERVED_PARTY
@@ -139,8 +139,8 @@ def _answered(scene: Scene, answer: SoapAnswer) -> SoapAnswer:
 @then("the partner answers with a state text and no fault")
 def state_text(scene: Scene, answer: SoapAnswer) -> None:
     _answered(scene, answer)
-    assert answer.fault is None, (f"{scene.ids}: ServiceState answered with the fault {answer.fault.faultcode} "
-                                  f"{answer.fault.faultstring!r}")
+    assert answer.fault is None, (f"{scene.ids}: ServiceState answered with the fault "
+                                  f"{quoted(answer.fault.faultcode, limit=80)} {_faultstring(answer)}")
     assert answer.response is not None and (answer.response.text or "").strip(), (
         f"{scene.ids}: ServiceState answered without a state text ({answer.problem or 'empty'})")
 
@@ -156,9 +156,8 @@ def answered_in_time(scene: Scene, answer: SoapAnswer, seconds: str) -> None:
 def one_permit(scene: Scene, answer: SoapAnswer) -> None:
     _answered(scene, answer)
     assert answer.response is not None and answer.response.permit is not None, (
-        f"{scene.ids}: the answer carries no permit: "
-        f"{answer.fault.faultstring if answer.fault else answer.problem}")
-    body = safexml.parse(answer.exchange.response_body, source="answer")
+        f"{scene.ids}: the answer carries no permit: {_neither(answer)}")
+    body = xml_of(answer.exchange, scene.ids, "a SOAP response")
     count = sum(1 for _ in body.iter(qname(RSM, "CITESEPermit")))
     assert count == 1, f"{scene.ids}: the answer carries {count} permits, expected exactly one"
     number = _number(answer.response.permit)
@@ -172,27 +171,62 @@ def permit_follows_rules(scene: Scene, answer: SoapAnswer) -> None:
     report = validate(permit)
     errors = [f for f in report.findings if f.severity == "error"]
     attach_findings("findings on the returned permit", report.findings)
-    assert not errors, f"{scene.ids}: the returned permit breaks {errors[0].requirement}: {errors[0].text}"
+    assert not errors, (f"{scene.ids}: the returned permit breaks {errors[0].requirement}: "
+                        f"{quoted(errors[0].text, title='finding')}")
 
 
 @then(parsers.re(r"the partner refuses the request as the caller's error, with (?P<code>EPX-\d{3})"))
 def client_fault(scene: Scene, answer: SoapAnswer, code: str) -> None:
     _answered(scene, answer)
     assert answer.fault is not None, (
-        f"{scene.ids}: expected a Client fault {code} ({meaning(code)}); the partner answered HTTP "
-        f"{answer.exchange.status} without a fault")
+        f"{scene.ids}: expected a Client fault {code} ({meaning(code)}); the partner answered "
+        f"{'a response, ' + what_arrived(answer.exchange) if answer.response else answer.problem}, without a fault")
     assert answer.is_client_fault and answer.fault_code == code, (
         f"{scene.ids}: expected a soap:Client fault with {code} ({meaning(code)}); the partner answered "
-        f"{answer.fault.faultcode} {answer.fault_code or 'without an EPX code'} {answer.fault.faultstring!r}")
+        f"{quoted(answer.fault.faultcode, limit=80)} "
+        f"{quoted(answer.fault_code, limit=40) if answer.fault_code else 'without an EPX code'} {_faultstring(answer)}")
 
 
 @then("the refusal reveals nothing of the permit")
 def reveals_nothing(scene: Scene, answer: SoapAnswer) -> None:
+    """PULL-03: no permit, no element of one, and none of the permit's values (names,
+    species, parties, quantities, dates) anywhere in the refusal."""
+    _answered(scene, answer)
     body = answer.exchange.response_body
     assert f"{{{RSM}}}".encode() not in body and b"CITESEPermit" not in body, (
         f"{scene.ids}: the refusal carries a permit")
     for revealing in (b"ScientificName", b"ConsignorTradeParty", b"ConsigneeTradeParty"):
         assert revealing not in body, f"{scene.ids}: the refusal reveals {revealing.decode()} of the permit"
+    text = body.decode("utf-8", errors="replace").casefold()
+    secrets = _revealing_values(scene)
+    attach_text("values of the permit looked for in the refusal", "\n".join(sorted(secrets)) or "(none)")
+    found = sorted(v for v in secrets if v.casefold() in text)
+    assert not found, (f"{scene.ids}: the refusal reveals the permit's "
+                       f"{', '.join(quoted(v, limit=60) for v in found[:5])}")
+
+
+def _revealing_values(scene: Scene) -> set[str]:
+    """What the asked-for permit says that a refusal must not show: its names, species,
+    parties, quantities and dates, as the partner serves it with the right token."""
+    document = scene.partner_document
+    if document is None or document.state == "unknown":
+        return set()
+    facts = partner_documents.facts(scene, document)
+    values: set[str] = {facts.place_of_issue, facts.security_stamp, *facts.special_conditions}
+    for party in (facts.importer, facts.exporter):
+        values |= {party.name, party.address}
+    for item in facts.items:
+        values |= {item.scientific_name, item.common_name, item.description, *item.marks,
+                   None if item.quantity is None else str(item.quantity)}
+    # Dates that no refusal has a reason to carry: the end of validity, and the moment of
+    # issue to the second (a fault may well carry today's date, the day of issue).
+    if facts.valid_until is not None:
+        values.add(facts.valid_until.date().isoformat())
+    if facts.issued_at is not None:
+        values.add(facts.issued_at.strftime("%Y-%m-%dT%H:%M:%S"))
+    values = {str(v) for v in values if v is not None}
+    # Short values (a quantity of 1, a two-letter code) would be found in any answer.
+    return {v.strip() for v in values if len(v.strip()) >= 4}
 
 
 @then("the partner refuses the caller before looking at the request")
@@ -204,9 +238,9 @@ def caller_refused(scene: Scene, answer: SoapAnswer) -> None:
     refused = fault is not None and (fault.faultstring == "CertificateMissing" or answer.fault_code == "EPX-105")
     assert refused, (
         f"{scene.ids}: the caller must be refused (TLS refusal, or the fault CertificateMissing); the partner "
-        f"answered HTTP {answer.exchange.status} "
-        f"{'with a permit' if answer.response and answer.response.permit is not None else ''}"
-        f"{fault.faultstring if fault else ''}")
+        f"answered {what_arrived(answer.exchange)}"
+        f"{', with a permit' if answer.response and answer.response.permit is not None else ''}"
+        f"{', the fault ' + _faultstring(answer) if fault else ''}")
 
 
 @then("the partner refuses the request with EPX-105")
@@ -215,15 +249,14 @@ def refused_105(scene: Scene, answer: SoapAnswer) -> None:
     _answered(scene, answer)
     assert answer.fault_code == "EPX-105", (
         f"{scene.ids}: expected a fault with EPX-105 for a caller the partner does not serve; it answered "
-        f"{'a permit' if answer.response else (answer.fault.faultstring if answer.fault else answer.problem)}")
+        f"{'a response' if answer.response else _neither(answer)}")
 
 
 @then(parsers.re(r"the final permit shows an inspected quantity of (?P<quantity>\d+) on the first item"))
 def final_quantity(scene: Scene, answer: SoapAnswer, quantity: str) -> None:
     _answered(scene, answer)
     assert answer.response is not None and answer.response.permit is not None, (
-        f"{scene.ids}: the final permit was not returned: "
-        f"{answer.fault.faultstring if answer.fault else answer.problem}")
+        f"{scene.ids}: the final permit was not returned: {_neither(answer)}")
     facts = permit_facts(_standalone(answer.response.permit))
     first = facts.items[0] if facts.items else None
     seen = first.inspected_quantity if first else None
@@ -235,7 +268,8 @@ def final_quantity(scene: Scene, answer: SoapAnswer, quantity: str) -> None:
 def media_and_status(scene: Scene, answer: SoapAnswer, status: str) -> None:
     exchange = answer.exchange
     assert exchange.media_type == "text/xml", (
-        f"{scene.ids}: the answer's Content-Type is {exchange.content_type!r}, expected text/xml")
+        f"{scene.ids}: the answer's Content-Type is {quoted(exchange.content_type, limit=80)}, expected text/xml "
+        f"({what_arrived(exchange)})")
     assert exchange.status == int(status), f"{scene.ids}: the answer has HTTP {exchange.status}, expected {status}"
 
 
@@ -259,8 +293,19 @@ def permit_signature_verifies(scene: Scene, answer: SoapAnswer) -> None:
 def _permit(scene: Scene, answer: SoapAnswer) -> etree._Element:
     _answered(scene, answer)
     assert answer.response is not None and answer.response.permit is not None, (
-        f"{scene.ids}: the answer carries no permit")
+        f"{scene.ids}: the answer carries no permit: {_neither(answer)}")
     return answer.response.permit
+
+
+def _faultstring(answer: SoapAnswer) -> str:
+    return quoted(answer.fault.faultstring if answer.fault else None, title="fault string")
+
+
+def _neither(answer: SoapAnswer) -> str:
+    """What came instead of a permit: the fault, or what arrived when it was no SOAP at all."""
+    if answer.fault is not None:
+        return f"the fault {quoted(answer.fault.faultcode, limit=80)} {_faultstring(answer)}"
+    return answer.problem or what_arrived(answer.exchange)
 
 
 def _standalone(permit: etree._Element) -> etree._Element:

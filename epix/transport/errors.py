@@ -66,11 +66,33 @@ def explain(error: httpx.TransportError, url: str, timeout: float) -> str:
             f"refuses the client certificate (none was sent, or it is not issued by a CA the partner "
             f"trusts), so check the client certificate and key given for mutual TLS"
         )
+    alert = _tls_alert(error)
+    if alert is not None:
+        return (f"{where} refused the connection with the TLS alert {alert} right after the handshake; under "
+                f"TLS 1.3 this is how a server refuses the client certificate, so check the client certificate "
+                f"and key given for mutual TLS")
     if isinstance(error, (httpx.ConnectTimeout, httpx.PoolTimeout)):
         return f"no connection to {where} within {timeout:g} s; check the address and any firewall"
     if isinstance(error, httpx.ConnectError):
         return _connect_sentence(error, where)
     return f"the exchange with {where} failed: {error or type(error).__name__}"
+
+
+def _tls_alert(error: httpx.TransportError) -> str | None:
+    """The TLS alert behind a read or write that failed on a connection whose handshake had
+    completed (``TLSV13_ALERT_CERTIFICATE_REQUIRED`` …), or ``None``.
+
+    Under TLS 1.3 a server that refuses the client certificate does so after the client
+    has finished its handshake. A server that sends the alert (OpenSSL's own) is told apart
+    so; one that only closes the connection, as the simulated partner's server does, gives
+    ``RemoteProtocolError`` exactly as a server that closes or resets the connection after
+    the handshake for any other reason (tests/test_refusals.py shows both)."""
+    if not isinstance(error, (httpx.ReadError, httpx.WriteError)):
+        return None
+    cause = _root_cause(error)
+    if isinstance(cause, ssl.SSLError) and "alert" in str(cause).lower():
+        return getattr(cause, "reason", None) or str(cause)
+    return None
 
 
 def _connect_sentence(error: httpx.ConnectError, where: str) -> str:
