@@ -189,6 +189,8 @@ def _claimed_capabilities(profile) -> frozenset[str]:  # noqa: ANN001
 
 
 def _label(item: pytest.Item, meaning, profile) -> None:  # noqa: ANN001
+    """Allure labels from the tags: the checked requirements as stories, tags and links to the
+    spec; the requirements the scenario only needs (``@needs:…``) as a plain ``needs`` label."""
     argless = {mark.name for mark in item.iter_markers() if not mark.args and not mark.kwargs}
     label = pytest.mark.allure_label
     if meaning.epic:
@@ -202,3 +204,5 @@ def _label(item: pytest.Item, meaning, profile) -> None:  # noqa: ANN001
             item.add_marker(label(requirement, label_type="tag"))
         item.add_marker(pytest.mark.allure_link(profile.requirement_links.format(requirement), name=requirement,
                                                 link_type="requirement"))
+    for requirement in meaning.needs:  # depended on, not checked: no story, no link
+        item.add_marker(label(requirement, label_type="needs"))

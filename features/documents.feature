@@ -29,7 +29,7 @@ Feature: The permit documents that the partner receives
       | without the scientific name of its item |
       | with an issue date that is not a date |
 
-  @DOC-01 @capability:receive
+  @ERR-01 @capability:receive
   Scenario: A delivery that declares a document type definition is refused unread
     Given an export permit that we issued
     When we deliver it to the partner in a body that declares a document type definition with an entity

@@ -79,7 +79,7 @@ class RunRecorder:
         for item in session.items:
             tags = read_tags(scenario_tags(item))
             result = ScenarioResult(item.nodeid, scenario_title(item), tags.area, list(tags.requirements),
-                                    tags.capability)
+                                    tags.capability, needs=list(tags.needs))
             self._by_id[item.nodeid] = result
         if self._progress is not None:
             self._write(f"{self._total} scenarios to run\n")
@@ -109,7 +109,7 @@ class RunRecorder:
         self._done += 1
         if self._progress is not None:
             width = len(str(self._total))
-            label = " ".join(result.requirements[:3])
+            label = " ".join(result.requirements[:3])  # what the scenario checks, not what it needs
             self._write(f"[{self._done:>{width}}/{self._total}] {_SYMBOL[result.outcome]:<11} {label:<17} "
                         f"{result.name}\n")
 
