@@ -125,6 +125,17 @@ Feature: The permit documents that the partner receives
       | as a replacement that does not name the document it replaces     |
       | as a replacement of a document that another authority issued     |
 
+  @DOC-09 @capability:receive
+  Scenario Outline: A replacement of a document of the same issuing authority is accepted
+    Given an export permit that we issued, <replacement>
+    When we deliver it to the partner
+    Then the partner accepts it
+
+    Examples:
+      | replacement                                                     |
+      | as a replacement of a document that we delivered to it earlier  |
+      | as a replacement of a document of ours that it never received   |
+
   @DOC-10 @capability:receive
   Scenario Outline: Scientific names are written as the nomenclature requires
     Given an export permit that we issued, with the scientific name "<name>"
