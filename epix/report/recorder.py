@@ -30,7 +30,9 @@ _SYMBOL = {PASSED: "ok", FAILED: "FAILED", BROKEN: "BROKEN", NOT_CLAIMED: "not c
 def scenario_tags(item: pytest.Item) -> set[str]:
     """Every Gherkin tag of a scenario item: feature, scenario and Examples tags."""
     tags = {mark.args[0] for mark in item.iter_markers("epix_tag") if mark.args}
-    tags |= {mark.name for mark in item.iter_markers() if read_tags({mark.name}).requirements}
+    # an Examples block's tags reach the item as marks of their own name (@DOC-02, @needs:DOC-02)
+    tags |= {mark.name for mark in item.iter_markers()
+             if (meaning := read_tags({mark.name})).requirements or meaning.needs}
     return tags
 
 
