@@ -43,6 +43,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for prefix in REQUIREMENT_FAMILIES:
         for number in range(1, 40):
             config.addinivalue_line("markers", f"{prefix}-{number:02d}: a requirement of the EPIX profile")
+    # an Examples block's @needs:DOC-02 becomes a mark of that name, which no marker line can
+    # register (its name holds the ':' that ends a marker's name there)
+    config.addinivalue_line("filterwarnings", r"ignore:Unknown pytest\.mark\.needs")
     if config.getoption("--profile") and config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(SUITE_MODULE)]
     if _runs_the_suite(config):
@@ -189,6 +192,8 @@ def _claimed_capabilities(profile) -> frozenset[str]:  # noqa: ANN001
 
 
 def _label(item: pytest.Item, meaning, profile) -> None:  # noqa: ANN001
+    """Allure labels from the tags: the checked requirements as stories, tags and links to the
+    spec; the requirements the scenario only needs (``@needs:…``) as a plain ``needs`` label."""
     argless = {mark.name for mark in item.iter_markers() if not mark.args and not mark.kwargs}
     label = pytest.mark.allure_label
     if meaning.epic:
@@ -202,3 +207,5 @@ def _label(item: pytest.Item, meaning, profile) -> None:  # noqa: ANN001
             item.add_marker(label(requirement, label_type="tag"))
         item.add_marker(pytest.mark.allure_link(profile.requirement_links.format(requirement), name=requirement,
                                                 link_type="requirement"))
+    for requirement in meaning.needs:  # depended on, not checked: no story, no link
+        item.add_marker(label(requirement, label_type="needs"))

@@ -307,17 +307,21 @@ def with_duplicate_item_id() -> Mutation:
                      description="two items with the same ID")
 
 
-def with_replacement_of_foreign_document() -> Mutation:
-    """DOC-09: replaces a document numbered (Res. Conf. 12.3) as issued by another country."""
-    def change(doc: _Document) -> None:
-        facts = doc.facts()
-        own = (facts.issuer.country or facts.issuer.party_id or "CH")[:2]
-        foreign = "FR" if own != "FR" else "DE"
-        year = (facts.issued_at or clock.now()).strftime("%y")
-        doc.set("replaces", f"{year}{foreign}000001")
+def with_replacement_of(number: str) -> Mutation:
+    """DOC-09: names ``number`` as the document it replaces. Refused (EPX-303) only by a
+    receiver that holds ``number`` from another issuer than this document's; one that never
+    received it cannot tell and accepts, so this is no mutation of :data:`MUTATIONS`."""
+    return _mutation(_call("with_replacement_of", number), _setting("replaces", number), "EPX-303", "DOC-09",
+                     description=f"replaces the document {number!r}")
 
-    return _mutation("with_replacement_of_foreign_document()", change, "EPX-303", "DOC-09",
-                     description="replaces a document that another party issued")
+
+def with_replacement_of_itself() -> Mutation:
+    """DOC-09: names its own number as the document it replaces (it names no other document)."""
+    def change(doc: _Document) -> None:
+        doc.set("replaces", doc.facts().number or "")
+
+    return _mutation("with_replacement_of_itself()", change, "EPX-303", "DOC-09",
+                     description="replaces itself")
 
 
 def with_scientific_name(name: str) -> Mutation:
@@ -372,7 +376,7 @@ MUTATIONS: dict[str, Mutation] = _catalogue(
     with_appendix_i_wild_commercial(),
     with_item_id("A B"),
     with_duplicate_item_id(),
-    with_replacement_of_foreign_document(),
+    with_replacement_of_itself(),
     with_scientific_name("python regius"),
     with_business_process("TRADE"),
     without_element("number"),

@@ -15,7 +15,7 @@ Feature: Acknowledgements of delivered envelopes (binding B)
       | document                        |
       | an export permit that we issued |
 
-    @ENV-05
+    @needs:ENV-05
     Examples: a rejected document
       | document                                                                              |
       | an export permit that we issued, with a source code "K" that is not in the CITES list |
@@ -32,7 +32,7 @@ Feature: Acknowledgements of delivered envelopes (binding B)
       | document                        |
       | an export permit that we issued |
 
-    @ENV-05
+    @needs:ENV-05
     Examples: a rejected document
       | document                                                                              |
       | an export permit that we issued, with a source code "K" that is not in the CITES list |
@@ -43,7 +43,7 @@ Feature: Acknowledgements of delivered envelopes (binding B)
     When we deliver it to the partner
     Then the final acknowledgement has the status Accepted and carries no error
 
-  @ACK-03 @DOC-02 @ENV-05 @capability:receive
+  @ACK-03 @needs:DOC-02 @needs:ENV-05 @capability:receive
   Scenario: A rejected document is acknowledged with at least one error
     Given an export permit that we issued, with a source code "K" that is not in the CITES list
     When we deliver it to the partner
@@ -59,7 +59,7 @@ Feature: Acknowledgements of delivered envelopes (binding B)
       | document                        |
       | an export permit that we issued |
 
-    @ENV-05
+    @needs:ENV-05
     Examples: a rejected document
       | document                                                                              |
       | an export permit that we issued, with a source code "K" that is not in the CITES list |
@@ -86,22 +86,22 @@ Feature: Acknowledgements of delivered envelopes (binding B)
       | document                        | status     |
       | an export permit that we issued | 200 or 202 |
 
-    @DOC-02
+    @needs:DOC-02
     Examples: a value outside its code list
       | document                                                                              | status |
       | an export permit that we issued, with a source code "K" that is not in the CITES list | 422    |
 
-    @DOC-03
+    @needs:DOC-03
     Examples: a broken business rule
       | document                                                    | status |
       | an export permit that we issued, with a validity of 7 months | 422    |
 
-    @SIG-01
+    @needs:SIG-01
     Examples: a missing signature
       | document                                            | status |
       | an export permit that we issued, without a signature | 422    |
 
-  @ACK-06 @ENV-12 @capability:receive
+  @ACK-06 @needs:ENV-12 @capability:receive
   Scenario: A delivery to an unknown recipient gets the HTTP status of its error
     Given an export permit that we issued
     When we deliver it to the partner addressed to a party the partner does not know
@@ -118,7 +118,7 @@ Feature: Acknowledgements of delivered envelopes (binding B)
       | document                        |
       | an export permit that we issued |
 
-    @ENV-05
+    @needs:ENV-05
     Examples: a rejected document
       | document                                                                              |
       | an export permit that we issued, with a source code "K" that is not in the CITES list |

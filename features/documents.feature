@@ -29,7 +29,7 @@ Feature: The permit documents that the partner receives
       | without the scientific name of its item |
       | with an issue date that is not a date |
 
-  @DOC-01 @capability:receive
+  @ERR-01 @capability:receive
   Scenario: A delivery that declares a document type definition is refused unread
     Given an export permit that we issued
     When we deliver it to the partner in a body that declares a document type definition with an entity
@@ -124,6 +124,17 @@ Feature: The permit documents that the partner receives
       | flaw                                                             |
       | as a replacement that does not name the document it replaces     |
       | as a replacement of a document that another authority issued     |
+
+  @DOC-09 @capability:receive
+  Scenario Outline: A replacement of a document of the same issuing authority is accepted
+    Given an export permit that we issued, <replacement>
+    When we deliver it to the partner
+    Then the partner accepts it
+
+    Examples:
+      | replacement                                                     |
+      | as a replacement of a document that we delivered to it earlier  |
+      | as a replacement of a document of ours that it never received   |
 
   @DOC-10 @capability:receive
   Scenario Outline: Scientific names are written as the nomenclature requires

@@ -17,7 +17,7 @@ Feature: Delivering documents in an envelope (binding B)
     When a sender without a client identity delivers it to the partner
     Then the partner refuses the sender before looking at the envelope
 
-  @ENV-02 @ENV-11 @capability:receive
+  @ENV-02 @needs:ENV-11 @capability:receive
   Scenario: A partner that checks client certificates ignores the test header
     Given an export permit that another registered party issued
     And the partner identifies its callers by their client certificate
@@ -58,22 +58,21 @@ Feature: Delivering documents in an envelope (binding B)
     When we deliver it to the partner <how>
     Then the answer carries an acknowledgement with the status Rejected and at least one error
 
-    @ENV-03
+    @needs:ENV-03
     Examples: a body not labelled as XML
       | how                      |
       | labelled as "text/plain" |
 
-    @ENV-10
     Examples: a body that is not XML
       | how                                   |
       | as a body that is not well-formed XML |
 
-    @ENV-12
+    @needs:ENV-12
     Examples: an unknown recipient
       | how                                            |
       | addressed to a party the partner does not know |
 
-    @DOC-02
+    @needs:DOC-02
     Examples: a value outside its code list
       | how                                      |
       | with a source code "K" in the permit     |

@@ -71,7 +71,7 @@ Feature: The life of a permit at the authority that issued it
     When we report the use of more than the permitted quantity of its first item
     Then the partner rejects it with EPX-305
 
-  @LIF-11 @LIF-12 @LIF-13 @ENV-06 @capability:usage-report @changes-state
+  @LIF-11 @LIF-12 @needs:LIF-13 @needs:ENV-06 @capability:usage-report @changes-state
   Scenario: Usage reports add up until the permit is used in full
     Given a permit that the partner issued and that has not been used
     When we report the use of half of the quantity of each item
@@ -86,7 +86,7 @@ Feature: The life of a permit at the authority that issued it
     When we report the use of 1 of its first item
     Then the partner rejects it with EPX-308
 
-  @LIF-13 @LIF-01 @ENV-06 @capability:usage-report @changes-state
+  @LIF-13 @needs:LIF-01 @needs:ENV-06 @capability:usage-report @changes-state
   Scenario Outline: An accepted usage report shows in the state of the permit
     Given a permit that the partner issued and that has not been used
     And the partner also lets us retrieve its permits
@@ -105,7 +105,7 @@ Feature: The life of a permit at the authority that issued it
     When we cancel that permit
     Then the partner rejects it with EPX-105
 
-  @LIF-21 @capability:cancel @changes-state
+  @LIF-20 @capability:cancel @changes-state
   Scenario: The issuing authority cancels a permit it delivered
     Given an export permit that we issued
     When we deliver it to the partner
@@ -118,7 +118,7 @@ Feature: The life of a permit at the authority that issued it
     When we report the use of 1 of its first item
     Then the partner rejects it with EPX-307
 
-  @LIF-21 @LIF-01 @capability:retrieve
+  @LIF-21 @needs:LIF-01 @capability:retrieve
   Scenario: A cancelled permit answers with the state cancelled
     Given a permit that the partner issued and then cancelled
     When we retrieve that permit from the partner

@@ -21,7 +21,7 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
     Then the answer carries exactly one permit, with the number we asked for
     And that permit follows every document rule of the profile
 
-  @PULL-02 @PULL-06 @capability:pull
+  @PULL-02 @capability:pull
   Scenario: The partner answers a request for a permit within the hub's wait of 10 seconds
     Given a permit that the partner issued and that has not been used
     When we request that permit with its security token
@@ -51,7 +51,6 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
       | an issuing country code that is not ISO 3166-1 alpha-2 | EPX-101 |
       | a body that is not well-formed XML                     | EPX-100 |
 
-    @DOC-01
     Examples: a body that declares a document type definition
       | flaw                                            | code    |
       | a body that declares a document type definition | EPX-100 |
@@ -91,7 +90,7 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
     When we request the final version of that permit
     Then the partner refuses the request as the caller's error, with EPX-310
 
-  @PULL-07 @PULL-08 @LIF-13 @capability:confirm-quantities @changes-state
+  @PULL-07 @LIF-13 @needs:PULL-08 @capability:confirm-quantities @changes-state
   Scenario: The final permit carries the quantities confirmed at the border
     Given a permit that the partner issued and that has not been used
     And the partner also serves the final version of its permits
@@ -99,7 +98,7 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
     And we request the final version of that permit
     Then the final permit shows an inspected quantity of 1 on the first item
 
-  @PULL-08 @LIF-11 @LIF-13 @capability:confirm-quantities @changes-state
+  @PULL-08 @LIF-11 @needs:LIF-13 @needs:PULL-07 @capability:confirm-quantities @changes-state
   Scenario: Confirming the same quantities twice changes nothing
     Given a permit that the partner issued and that has not been used
     And the partner also serves the final version of its permits
@@ -108,7 +107,7 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
     And we request the final version of that permit
     Then the final permit shows an inspected quantity of 1 on the first item
 
-  @PULL-08 @LIF-11 @LIF-13 @capability:confirm-quantities @changes-state
+  @PULL-08 @LIF-11 @needs:LIF-13 @needs:PULL-07 @capability:confirm-quantities @changes-state
   Scenario: A later confirmation replaces the earlier quantity
     Given a permit that the partner issued and that has not been used
     And the partner also serves the final version of its permits
@@ -141,7 +140,7 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
       | which                               | status |
       | that permit with its security token | 200    |
 
-    @PULL-03
+    @needs:PULL-03
     Examples: fault
       | which                                         | status |
       | a permit number that the partner never issued | 500    |

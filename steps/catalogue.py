@@ -25,8 +25,8 @@ from epix.model import PERMIT_TYPES, PermitFacts
 from epix.namespaces import DS, EPX, qname
 from epix.signing import faults, sign
 from epix.transport import Draft, EnvelopeOptions
-from steps.drafts import DocumentChange, new_number
-from steps.sending import DeliveryOptions
+from steps.drafts import DocumentChange, draft_of, new_number
+from steps.sending import DeliveryOptions, deliver
 from steps.world import World
 
 #: A well-formed party ID that no pilot uses: an unknown recipient (ENV-12).
@@ -70,6 +70,30 @@ def _without_origin_permit(facts: PermitFacts) -> None:
     facts.items[0].origin_permit_date = None
 
 
+def _replacing(number_in: Callable[[World], str]) -> DocumentChange:
+    """Delivered as the replacement (DOC-09) of the document ``number_in(world)`` names."""
+    return DocumentChange(mutate_with=lambda document, world: mutations.with_replacement_of(number_in(world))
+                          .apply(document), status="replaced")
+
+
+def _a_document_of_the_partner(world: World) -> str:
+    """One of the partner's own test documents: the partner holds it from itself, not from us."""
+    return world.take_document("issued", fresh=False).number
+
+
+def _delivered_earlier(world: World) -> str:
+    """A permit of ours, delivered to the partner now, so that it holds it from us."""
+    earlier = draft_of(world, "export-permit", world.us.party)
+    deliver(world, earlier)
+    return earlier.number
+
+
+def _never_delivered(world: World) -> str:
+    """A number of ours the partner never saw, written as the partner's country would number a
+    permit: only a receiver that guesses the issuer from the number would call it foreign."""
+    return new_number(world.partner.party)
+
+
 def _about_ten_mib(facts: PermitFacts) -> None:
     """Special conditions (box 5) that bring the envelope just under 10 MiB."""
     line = "Special condition: " + "x" * 1000
@@ -97,7 +121,9 @@ _DOCUMENT_PHRASES: list[tuple[str, Callable[..., DocumentChange]]] = [
     (r"with two items that have the same ID", lambda: _m(mutations.with_duplicate_item_id())),
     (r"as a replacement that does not name the document it replaces", lambda: DocumentChange(status="replaced")),
     (r"as a replacement of a document that another authority issued",
-     lambda: DocumentChange(mutate=mutations.with_replacement_of_foreign_document().apply, status="replaced")),
+     lambda: _replacing(_a_document_of_the_partner)),
+    (r"as a replacement of a document that we delivered to it earlier", lambda: _replacing(_delivered_earlier)),
+    (r"as a replacement of a document of ours that it never received", lambda: _replacing(_never_delivered)),
     (r'with the scientific name "(?P<v>[^"]*)"', lambda v: _m(mutations.with_scientific_name(v))),
     (r'with the business process "(?P<v>[^"]*)"', lambda v: _m(mutations.with_business_process(v))),
     (r"without the scientific name of its item", lambda: _m(mutations.without_element("items.scientific_name"))),

@@ -25,10 +25,13 @@ from steps.world import World
 @dataclass(frozen=True)
 class DocumentChange:
     """How a phrase changes a draft: its facts (the document is built again), its XML
-    (before signing), its signing (given the document and the world), or its envelope status."""
+    (before signing; ``mutate_with`` also given the world, for a change that names what the
+    world knows, such as a document of the partner), its signing (given the document and the
+    world), or its envelope status."""
 
     facts: Callable[[PermitFacts], None] | None = None
     mutate: Callable[[etree._Element], etree._Element] | None = None
+    mutate_with: Callable[[etree._Element, World], etree._Element] | None = None
     signer: Callable[[etree._Element, World], etree._Element] | None = None
     status: str | None = None
 
@@ -51,6 +54,8 @@ def apply(draft: Draft, change: DocumentChange, world: World) -> None:
         draft.document = build_permit(draft.facts)
     if change.mutate is not None:
         draft.document = change.mutate(draft.document)
+    if change.mutate_with is not None:
+        draft.document = change.mutate_with(draft.document, world)
     if change.signer is not None:
         signer = change.signer
         draft.signer = lambda document: signer(document, world)

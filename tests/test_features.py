@@ -10,7 +10,7 @@ import pytest
 
 from epix.profile import CAPABILITIES
 from epix.report.catalogue import FEATURES, read_catalogue, spec_requirements
-from epix.report.labels import AREAS, CHANGES_STATE, REQUIREMENT, read_tags
+from epix.report.labels import AREAS, CHANGES_STATE, NEEDS_PREFIX, REQUIREMENT, read_tags
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The exchange contract, kept with the code so that a clone checks against the spec it implements.
@@ -22,6 +22,8 @@ SHARED_SPEC = ROOT.parent / "shared" / "spec"
 _IMPORTING_SIDE = "binding A's importing side: the harness does not yet play the hub for an importing MA"
 _ADAPTER_WIRE = "binding A's adapter interface as deployed: the harness does not yet send the deployed form"
 NOT_COVERED = {
+    "PULL-06": "a hub's behaviour (binding A's hub interface): the hub is not yet testable "
+               "(issue \"Binding A as the EPIX hub deployed it\")",
     "PULL-11": _ADAPTER_WIRE,
     "PULL-12": _ADAPTER_WIRE,
     **{f"CALL-0{n}": _IMPORTING_SIDE for n in range(1, 8)},
@@ -58,6 +60,7 @@ def test_the_spec_defines_the_requirements_we_expect(spec_ids) -> None:
 
 
 def _gaps(catalogue, spec_ids) -> list[str]:
+    """Requirements of the spec that no scenario checks (one that only needs it does not count)."""
     covered = {r for entry in catalogue for r in entry.meaning.requirements}
     return [i for i in spec_ids if i not in covered and i not in NOT_COVERED]
 
@@ -72,9 +75,26 @@ def test_a_requirement_without_a_scenario_is_found(catalogue, spec_ids) -> None:
     assert _gaps(without_sig06, spec_ids) == ["SIG-06"]
 
 
+def test_a_requirement_that_scenarios_only_need_is_not_covered(catalogue, spec_ids) -> None:
+    """@needs:SIG-06 says a scenario depends on SIG-06, not that it checks it."""
+    needing = [dataclasses.replace(e, tags=(e.tags - {"SIG-06"}) | {f"{NEEDS_PREFIX}SIG-06"}) for e in catalogue]
+    assert _gaps(needing, spec_ids) == ["SIG-06"]
+    assert read_tags({"ERR-02", f"{NEEDS_PREFIX}LIF-22"}).needs == ("LIF-22",)
+    assert read_tags({"ERR-02", f"{NEEDS_PREFIX}LIF-22"}).requirements == ("ERR-02",)
+
+
 def test_scenarios_name_only_requirements_that_the_spec_defines(catalogue, spec_ids) -> None:
-    unknown = {r for e in catalogue for r in e.meaning.requirements if r not in spec_ids}
+    unknown = {r for e in catalogue for r in (*e.meaning.requirements, *e.meaning.needs) if r not in spec_ids}
     assert not unknown, f"tags that are not requirements of the spec: {sorted(unknown)}"
+
+
+def test_needs_tags_name_requirements_and_never_one_the_scenario_checks(catalogue) -> None:
+    for entry in catalogue:
+        where = f"{entry.feature_file}:{entry.line} {entry.name!r} {entry.examples or ''}".rstrip()
+        needs = [t.removeprefix(NEEDS_PREFIX) for t in entry.tags if t.startswith(NEEDS_PREFIX)]
+        assert all(REQUIREMENT.match(n) for n in needs), f"{where}: @needs: must name a requirement: {needs}"
+        both = sorted(set(needs) & set(entry.meaning.requirements))
+        assert not both, f"{where} both checks and needs {both}: a scenario needs only what it does not check"
 
 
 def test_the_exclusions_are_requirements_of_the_spec(spec_ids) -> None:
@@ -92,14 +112,16 @@ def test_every_scenario_has_requirements_and_exactly_one_known_capability(catalo
 
 
 def test_examples_add_only_requirement_tags(catalogue) -> None:
-    """Example blocks may name the further checks a row depends on, nothing else (a scenario
-    that changes state carries @changes-state itself, for all its rows)."""
+    """Example blocks may name further requirements their rows check (``@DOC-02``) or depend
+    on (``@needs:DOC-02``), nothing else (a scenario that changes state carries
+    @changes-state itself, for all its rows)."""
     for path in FEATURES.glob("*.feature"):
         lines = path.read_text().splitlines()
         for number, line in enumerate(lines[1:], start=1):
             if line.strip().startswith("Examples") and lines[number - 1].strip().startswith("@"):
                 tags = lines[number - 1].split()
-                assert all(REQUIREMENT.match(t[1:]) for t in tags), f"{path.name}:{number}: {tags}"
+                assert all(REQUIREMENT.match(t[1:].removeprefix(NEEDS_PREFIX)) for t in tags), (
+                    f"{path.name}:{number}: {tags}")
 
 
 def test_no_feature_name_holds_the_separator_of_scenario_titles() -> None:

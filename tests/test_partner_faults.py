@@ -419,7 +419,7 @@ def test_every_fault_has_a_scenario() -> None:
 
 def test_the_switchboard_names_one_requirement_per_fault() -> None:
     requirements = {fault.requirement for fault in CATALOGUE}
-    receiver_side = {f"PULL-{n:02d}" for n in range(1, 11)} | {f"ENV-{n:02d}" for n in (3, 4, 5, 6, 10, 11, 12, 13, 14, 15)}
+    receiver_side = {f"PULL-{n:02d}" for n in range(1, 11) if n != 6} | {f"ENV-{n:02d}" for n in (3, 4, 5, 6, 10, 11, 12, 13, 14, 15)}
     receiver_side |= {f"ACK-{n:02d}" for n in range(1, 8)} | {f"SIG-{n:02d}" for n in range(1, 7)}
     receiver_side |= {f"DOC-{n:02d}" for n in range(1, 12)} | {f"ERR-{n:02d}" for n in range(1, 4)}
     receiver_side |= {"LIF-01", "LIF-02", "LIF-10", "LIF-11", "LIF-12", "LIF-13", "LIF-20", "LIF-21", "LIF-22"}

@@ -256,10 +256,29 @@ def test_doc_09_replacement_of_an_own_document_passes(ctx):
     assert rules.doc_09_replacement(permit(replaces="LOCAL-7"), ctx) == []
 
 
-def test_doc_09_replacement_of_a_foreign_document(ctx):
-    [finding] = _only(rules.doc_09_replacement(permit(replaces="26FR000100"), ctx), "DOC-09")
+def test_doc_09_replacement_of_a_document_held_from_another_issuer(ctx):
+    held = replace(ctx, known_issuers={"26FR000100": "FR"})
+    [finding] = _only(rules.doc_09_replacement(permit(replaces="26FR000100"), held), "DOC-09")
     assert finding.location == PATHS["replaces"]
     assert "'FR'" in finding.text and "'CH'" in finding.text
+
+
+# "A receiver that holds the replaced document checks that its issuer is the replacement's
+# issuer (EPX-303 otherwise); a receiver that never received it cannot tell, and accepts
+# (document numbers carry no party by convention)." (permit-document.md, DOC-09)
+@pytest.mark.parametrize(("held", "replaces", "refused"), [
+    ({"26CH000100": "CH"}, "26CH000100", False),     # held from the replacement's issuer
+    ({"26CH000100": "FR"}, "26CH000100", True),      # held from another issuer, whatever the number says
+    ({"LOCAL-7": "FR"}, "LOCAL-7", True),
+    ({"26FR000100": "CH"}, "26FR000100", False),     # a number of CH that looks French
+    ({}, "26FR000100", False),                       # never received: nobody can tell
+    ({}, "26CH000100", False),
+    ({}, "LOCAL-7", False),
+    ({"26FR000999": "FR"}, "26FR000100", False),     # holds other numbers only
+])
+def test_doc_09_only_a_receiver_that_holds_the_replaced_document_judges_its_issuer(ctx, held, replaces, refused):
+    findings = rules.doc_09_replacement(permit(replaces=replaces), replace(ctx, known_issuers=held))
+    assert [f.code for f in findings] == (["EPX-303"] if refused else [])
 
 
 def test_doc_09_known_issuers_decide_over_the_number(ctx):

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from epix.commands.run import UNUSED_PLUGINS  # noqa: E402
 from epix.partner.faults import CATALOGUE, Fault  # noqa: E402
+from epix.report.labels import may_fail_for  # noqa: E402
 from epix.report.outcomes import BROKEN, FAILED, NOT_CLAIMED, PASSED, RunOutcome  # noqa: E402
 from epix.validation.schema import SECOND_OPINION_VARIABLE  # noqa: E402
 
@@ -68,12 +69,13 @@ class Detection:
 
     def __post_init__(self) -> None:
         self.failing = [r for r in self.outcome.results if r.outcome in (FAILED, BROKEN)]
-        self.unexpected = [r for r in self.failing
-                           if self.fault.requirement not in r.requirements or r.outcome == BROKEN]
+        self.unexpected = [r for r in self.failing if not may_fail_for(self.fault.requirement, r.requirements, r.needs)
+                           or r.outcome == BROKEN]
 
     @property
     def detected(self) -> bool:
-        return bool(self.failing)
+        """A scenario that checks the fault's requirement failed (one that only needs it is no detection)."""
+        return any(self.fault.requirement in r.requirements for r in self.failing)
 
     @property
     def exact(self) -> bool:
@@ -309,10 +311,14 @@ def test_a_detection_is_exact_only_when_every_failure_names_the_broken_requireme
     fault = Fault("codelists-skipped", "DOC-02", "accepts coded values that are not in their code lists.")
     right = ScenarioResult("a", "A value", "documents", ["DOC-02"], "receive", FAILED, "DOC-02: …")
     wrong = ScenarioResult("b", "An ack", "acknowledgements", ["ACK-06"], "receive", FAILED, "ACK-06: …")
+    needing = ScenarioResult("d", "An ack's status", "acknowledgements", ["ACK-06"], "receive", FAILED, "ACK-06: …",
+                             needs=["DOC-02"])
     passed = ScenarioResult("c", "Fine", "documents", ["DOC-03"], "receive", PASSED)
     assert Detection(fault, RunOutcome([right, passed]), 1).exact
     assert not Detection(fault, RunOutcome([right, wrong]), 1).exact
     assert not Detection(fault, RunOutcome([passed]), 0).detected
+    assert Detection(fault, RunOutcome([right, needing]), 1).exact
+    assert not Detection(fault, RunOutcome([needing]), 1).detected
 
 
 if __name__ == "__main__":

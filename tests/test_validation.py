@@ -166,7 +166,7 @@ def test_catalogue_covers_every_rule_and_code_list():
     for name in ('with_source_code("K")', 'with_purpose("X")', 'with_unit("BOX")', "with_validity_months(7)",
                  "with_issue_date_in_future()", 'with_exporter_country("DE")', "without_origin_on_reexport()",
                  "with_appendix_i_wild_commercial()", 'with_item_id("A B")', "with_duplicate_item_id()",
-                 "with_replacement_of_foreign_document()", 'with_scientific_name("python regius")',
+                 "with_replacement_of_itself()", 'with_scientific_name("python regius")',
                  'with_business_process("TRADE")', 'without_element("number")'):
         assert name in MUTATIONS
 

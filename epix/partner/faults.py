@@ -123,7 +123,7 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("revocation-not-checked", "SIG-06", "accepts signing certificates that its sender's CRL revokes.",
           ignores=("EPX-204",)),
     # Documents (permit-document.md section 4)
-    Fault("expands-entities", "DOC-01", "reads documents that declare a DTD and expands their internal entities."),
+    Fault("expands-entities", "ERR-01", "reads documents that declare a DTD and expands their internal entities."),
     Fault("document-schema-skipped", "DOC-01", "accepts a document that is not valid against its schema.",
           ignores=("EPX-300",)),
     Fault("codelists-skipped", "DOC-02", "accepts coded values that are not in their code lists.", ignores=("EPX-301",)),
@@ -155,7 +155,7 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("pull-bad-request-as-server-fault", "PULL-04",
           "answers malformed requests with a soap:Server fault EPX-500 instead of a Client fault EPX-101."),
     Fault("pull-serves-anyone", "PULL-05", "answers callers it does not serve instead of refusing them with EPX-105."),
-    Fault("slow-adapter", "PULL-06", "answers certificate requests only after the hub's wait for an adapter has passed.",
+    Fault("slow-adapter", "PULL-02", "answers certificate requests only after the hub's wait for an adapter has passed.",
           waits=True),
     Fault("final-before-confirmation", "PULL-07",
           "returns the permit from GetFinalCitesCertificate before any confirmation instead of EPX-310."),

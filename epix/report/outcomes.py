@@ -31,6 +31,8 @@ class ScenarioResult:
     message: str = ""
     unreachable: bool = False
     duration: float = 0.0
+    #: Requirements the scenario depends on without checking them (``@needs:…``).
+    needs: list[str] = field(default_factory=list)
 
 
 @dataclass

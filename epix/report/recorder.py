@@ -30,7 +30,9 @@ _SYMBOL = {PASSED: "ok", FAILED: "FAILED", BROKEN: "BROKEN", NOT_CLAIMED: "not c
 def scenario_tags(item: pytest.Item) -> set[str]:
     """Every Gherkin tag of a scenario item: feature, scenario and Examples tags."""
     tags = {mark.args[0] for mark in item.iter_markers("epix_tag") if mark.args}
-    tags |= {mark.name for mark in item.iter_markers() if read_tags({mark.name}).requirements}
+    # an Examples block's tags reach the item as marks of their own name (@DOC-02, @needs:DOC-02)
+    tags |= {mark.name for mark in item.iter_markers()
+             if (meaning := read_tags({mark.name})).requirements or meaning.needs}
     return tags
 
 
@@ -79,7 +81,7 @@ class RunRecorder:
         for item in session.items:
             tags = read_tags(scenario_tags(item))
             result = ScenarioResult(item.nodeid, scenario_title(item), tags.area, list(tags.requirements),
-                                    tags.capability)
+                                    tags.capability, needs=list(tags.needs))
             self._by_id[item.nodeid] = result
         if self._progress is not None:
             self._write(f"{self._total} scenarios to run\n")
@@ -109,7 +111,7 @@ class RunRecorder:
         self._done += 1
         if self._progress is not None:
             width = len(str(self._total))
-            label = " ".join(result.requirements[:3])
+            label = " ".join(result.requirements[:3])  # what the scenario checks, not what it needs
             self._write(f"[{self._done:>{width}}/{self._total}] {_SYMBOL[result.outcome]:<11} {label:<17} "
                         f"{result.name}\n")
 

@@ -32,8 +32,6 @@ LONG_CERTIFICATE_MONTHS = 36
 #: instruments).
 LONG_CERTIFICATE_PURPOSES: dict[str, str] = {"Q": "travelling exhibition certificate", "P": "certificate of ownership"}
 BUSINESS_PROCESS = "CITES PERMITTING"
-#: Res. Conf. 12.3 numbering: two digits of the year, then the issuing country's ISO code.
-_CONVENTIONAL_NUMBER = re.compile(r"^\d{2}([A-Z]{2})")
 _EPITHET = r"(?!spp?(?: |$))[a-z]+(?:-[a-z]+)*"
 _SPECIES_NAME = re.compile(rf"^[A-Z][a-z]+(?: {_EPITHET}){{1,2}}$")
 _GENUS_SPP = re.compile(r"^[A-Z][a-z]+ spp\.$")
@@ -47,7 +45,8 @@ class RuleContext:
 
     ``now`` is the clock (DOC-04); ``replacement`` says that the document was delivered
     as a replacement (envelope ``DocumentStatus`` ``replaced``); ``known_issuers`` maps
-    document numbers the caller knows to their issuing party (DOC-09).
+    document numbers the caller holds to their issuing party (DOC-09: only a receiver that
+    holds the replaced document can tell who issued it).
     """
 
     now: datetime
@@ -230,16 +229,15 @@ def doc_08_item_ids(facts: PermitFacts, ctx: RuleContext) -> list[Finding]:
 
 
 def replaced_issuer(number: str, ctx: RuleContext) -> str | None:
-    """Who issued the document ``number``: from what the caller knows, else from a number
-    in the Res. Conf. 12.3 form (``26CH000123``: year, then the country)."""
-    if number in ctx.known_issuers:
-        return ctx.known_issuers[number]
-    match = _CONVENTIONAL_NUMBER.match(number)
-    return match.group(1) if match else None
+    """Who issued the document ``number``, where the caller holds it; otherwise nobody can
+    tell: document numbers carry no party by convention (DOC-09), so a number that looks
+    like ``26FR000123`` says nothing of its issuer."""
+    return ctx.known_issuers.get(number)
 
 
 def doc_09_replacement(facts: PermitFacts, ctx: RuleContext) -> list[Finding]:
-    """A replacement names the document it replaces, issued by the same party."""
+    """A replacement names the document it replaces, issued by the same party: checked where
+    the replaced document is held (``ctx.known_issuers``); one never received is accepted."""
     where = facts.where("replaces")
     if not facts.replaces:
         if ctx.replacement:
