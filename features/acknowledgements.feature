@@ -82,6 +82,7 @@ Feature: Acknowledgements of delivered envelopes (binding B)
     When we deliver it to the partner
     Then the HTTP status of the answer is <status>
 
+    @needs:ACK-01 @needs:ACK-04 @needs:SIG-03
     Examples: accepted
       | document                        | status     |
       | an export permit that we issued | 200 or 202 |

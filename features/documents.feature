@@ -5,7 +5,7 @@ Feature: The permit documents that the partner receives
   Convention, and rejects a document that breaks one of them with the code that
   names the problem.
 
-  @DOC-01 @capability:receive
+  @DOC-01 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:receive
   Scenario Outline: Each type of permit and certificate that follows the rules is accepted
     Given <document> that we issued
     When we deliver it to the partner
@@ -49,7 +49,7 @@ Feature: The permit documents that the partner receives
       | a unit "XYZ" that is not a UN/ECE unit code            |
       | an importer's country "XX" that is not an ISO country code |
 
-  @DOC-03 @capability:receive
+  @DOC-03 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:receive
   Scenario Outline: A permit may not be valid for longer than the Convention allows
     Given <document> that we issued, with a validity of <months> months
     When we deliver it to the partner
@@ -125,7 +125,7 @@ Feature: The permit documents that the partner receives
       | as a replacement that does not name the document it replaces     |
       | as a replacement of a document that another authority issued     |
 
-  @DOC-09 @capability:receive
+  @DOC-09 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:receive
   Scenario Outline: A replacement of a document of the same issuing authority is accepted
     Given an export permit that we issued, <replacement>
     When we deliver it to the partner
@@ -136,7 +136,7 @@ Feature: The permit documents that the partner receives
       | as a replacement of a document that we delivered to it earlier  |
       | as a replacement of a document of ours that it never received   |
 
-  @DOC-10 @capability:receive
+  @DOC-10 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:receive
   Scenario Outline: Scientific names are written as the nomenclature requires
     Given an export permit that we issued, with the scientific name "<name>"
     When we deliver it to the partner

@@ -35,13 +35,13 @@ Feature: Delivering documents in an envelope (binding B)
       | text/plain       |
       | application/json |
 
-  @ENV-03 @capability:receive
+  @ENV-03 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:receive
   Scenario: A delivery labelled as XML in UTF-8 is accepted
     Given an export permit that we issued
     When we deliver it to the partner labelled as "application/xml; charset=utf-8"
     Then the partner accepts it
 
-  @ENV-04 @capability:receive
+  @ENV-04 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:receive
   Scenario: A delivery of 10 MiB is not refused for its size
     Given an export permit that we issued, with special conditions that make the delivery about 10 MiB long
     When we deliver it to the partner
@@ -84,7 +84,7 @@ Feature: Delivering documents in an envelope (binding B)
     And we deliver the same envelope again, with the same message ID and the same bytes
     Then the partner answers the repeat as it answered the first delivery
 
-  @ENV-06 @ACK-07 @capability:usage-report @changes-state
+  @ENV-06 @ACK-07 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:usage-report @changes-state
   Scenario: A usage report delivered again after a failure counts once
     Given a permit that the partner issued and that has not been used
     When we report the use of half of the quantity of each item
@@ -117,7 +117,7 @@ Feature: Delivering documents in an envelope (binding B)
     When we deliver it to the partner addressed to a party the partner does not know
     Then the partner rejects it with EPX-104
 
-  @ENV-13 @capability:receive
+  @ENV-13 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:receive
   Scenario Outline: The envelope's creation time must be within a day of the partner's clock
     Given an export permit that we issued
     When we deliver it to the partner in an envelope created <when>
@@ -129,7 +129,7 @@ Feature: Delivering documents in an envelope (binding B)
       | 24 hours and 10 minutes ago | rejects it with EPX-107 |
       | 24 hours and 10 minutes from now | rejects it with EPX-107 |
 
-  @ENV-14 @capability:receive
+  @ENV-14 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:receive
   Scenario Outline: Every document type of the profile is accepted in the envelope
     Given <document> that we issued
     When we deliver it to the partner

@@ -49,7 +49,7 @@ Feature: How the partner reports errors
     When we cancel that permit
     Then the partner rejects it with EPX-304
 
-  @ERR-02 @needs:SIG-04 @needs:ERR-01 @needs:ENV-06 @capability:usage-report @changes-state
+  @ERR-02 @needs:SIG-04 @needs:ERR-01 @needs:ENV-06 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:usage-report @changes-state
   Scenario: A rejected usage report does not count
     Given a permit that the partner issued and that has not been used
     When we report the use of all of the quantity of each item, signed by a certificate from a CA that the partner does not trust

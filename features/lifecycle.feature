@@ -71,7 +71,7 @@ Feature: The life of a permit at the authority that issued it
     When we report the use of more than the permitted quantity of its first item
     Then the partner rejects it with EPX-305
 
-  @LIF-11 @LIF-12 @needs:LIF-13 @needs:ENV-06 @capability:usage-report @changes-state
+  @LIF-11 @LIF-12 @needs:LIF-13 @needs:ENV-06 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:usage-report @changes-state
   Scenario: Usage reports add up until the permit is used in full
     Given a permit that the partner issued and that has not been used
     When we report the use of half of the quantity of each item
@@ -105,7 +105,7 @@ Feature: The life of a permit at the authority that issued it
     When we cancel that permit
     Then the partner rejects it with EPX-105
 
-  @LIF-20 @capability:cancel @changes-state
+  @LIF-20 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:cancel @changes-state
   Scenario: The issuing authority cancels a permit it delivered
     Given an export permit that we issued
     When we deliver it to the partner
@@ -129,7 +129,7 @@ Feature: The life of a permit at the authority that issued it
     When we cancel a permit number that was never issued
     Then the partner rejects it with EPX-304
 
-  @LIF-22 @capability:cancel @changes-state
+  @LIF-22 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:cancel @changes-state
   Scenario: Cancelling twice changes nothing
     Given an export permit that we issued
     When we deliver it to the partner

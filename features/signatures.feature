@@ -17,7 +17,7 @@ Feature: Signatures on the documents that the partner receives
     When we deliver it to the partner
     Then the partner rejects it with EPX-201
 
-  @SIG-01 @capability:receive
+  @SIG-01 @needs:ACK-01 @needs:ACK-04 @needs:SIG-03 @capability:receive
   Scenario: A permit signed as the profile says is accepted
     Given an export permit that we issued
     When we deliver it to the partner

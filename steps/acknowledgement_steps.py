@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 
 from lxml import etree
 from pytest_bdd import parsers, then, when
@@ -16,6 +17,7 @@ from epix.schemaset import default_schema_set
 from epix.transport import Delivery
 from steps.attach import attach_findings, quoted
 from steps.observe import AckView, Answer, final_ack, read_ack, schema_problems, what_arrived
+from steps.reliance import VERIFIED_ACKNOWLEDGEMENT, relies_on
 from steps.scene import Scene, ack_of, assert_partner_signed, assert_refused, unverified_note, verified_ack
 
 
@@ -125,7 +127,13 @@ def unknown_message(scene: Scene, answer: Answer) -> None:
                    "expected HTTP 404 with EPX-110 for a message ID never delivered")
 
 
-@then(parsers.re(r"the HTTP status of the answer is (?P<expected>\d{3}(?: or \d{3})*)"))
+def _expects_success(arguments: Mapping[str, object]) -> bool:
+    """Whether the statuses a step expects include a 2xx, which concludes acceptance."""
+    return any(code.startswith("2") for code in re.findall(r"\d{3}", str(arguments["expected"])))
+
+
+@then(relies_on(VERIFIED_ACKNOWLEDGEMENT, parsers.re(r"the HTTP status of the answer is (?P<expected>\d{3}(?: or \d{3})*)"),
+                when=_expects_success))
 def http_status_is(scene: Scene, delivery: Delivery, expected: str) -> None:
     """The answer's HTTP status is one of ``expected`` and tells the same as its content (ACK-06).
 

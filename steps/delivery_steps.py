@@ -13,6 +13,7 @@ from epix.transport import Delivery, EnvelopeOptions, Sealed
 from steps import catalogue, drafts, sending
 from steps.attach import attach_text, quoted
 from steps.observe import AckView, TlsConnection, codes_in, final_ack, read_ack, what_arrived
+from steps.reliance import VERIFIED_ACKNOWLEDGEMENT, relies_on
 from steps.scene import Scene, verified_ack
 from steps.state_changes import changes_state
 
@@ -98,7 +99,7 @@ def open_connection(scene: Scene) -> TlsConnection:
 # ---------------------------------------------------------------------------
 # Then: the partner's answer
 
-@then("the partner accepts it")
+@then(relies_on(VERIFIED_ACKNOWLEDGEMENT, "the partner accepts it"))
 def partner_accepts(scene: Scene, delivery: Delivery) -> None:
     """Accepted only on evidence: a final acknowledgement that is valid, signed by the
     partner and says Accepted (:func:`steps.scene.verified_ack`); a 2xx alone is none."""

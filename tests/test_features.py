@@ -174,6 +174,34 @@ def _state_tag_problems(catalogue) -> list[str]:
     return problems
 
 
+def _reliance_problems(catalogue) -> list[str]:
+    """Scenarios (Examples rows) with a step that rests on requirements they neither check
+    nor tag @needs: (steps.reliance.relies_on says which steps rest on what)."""
+    for path in sorted((ROOT / "steps").glob("*_steps.py")):
+        importlib.import_module(f"steps.{path.stem}")
+    from steps.reliance import reliance_of
+
+    problems = []
+    for entry in catalogue:
+        resting = set().union(*(reliance_of(text) for text in entry.steps))
+        missing = sorted(resting - set(entry.meaning.requirements) - set(entry.meaning.needs))
+        if missing:
+            problems.append(f"{entry.feature_file}:{entry.line} {entry.name!r}: its steps rest on "
+                            f"{', '.join(missing)}; tag it " + " ".join(f"@needs:{r}" for r in missing))
+    return problems
+
+
+def test_a_scenario_says_what_its_steps_rest_on(catalogue) -> None:
+    problems = _reliance_problems(catalogue)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_scenario_that_rests_on_the_acknowledgement_without_the_tags_is_found(catalogue) -> None:
+    accepting = next(e for e in catalogue if "the partner accepts it" in e.steps)
+    bare = dataclasses.replace(accepting, tags=frozenset(t for t in accepting.tags if not t.startswith("needs:")))
+    assert _reliance_problems([bare]) and not _reliance_problems([accepting])
+
+
 def test_a_scenario_that_changes_a_document_at_the_partner_says_so(catalogue) -> None:
     problems = _state_tag_problems(catalogue)
     assert not problems, "\n".join(problems)
