@@ -43,7 +43,6 @@ _TRANSPORT = ("needs the transport to count a connection reset after the TLS han
 EXPECTED_TO_FAIL = {
     "html-200": _STEPS,
     "empty-200": _STEPS,
-    "redirect": _STEPS,
     "huge-error-text": _STEPS,
     "reset-after-handshake": _TRANSPORT,
 }
