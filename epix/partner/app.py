@@ -56,8 +56,9 @@ def create_app(endpoint: PartnerEndpoint) -> Starlette:
         Route(f"{BASE_PATH}/acknowledgements", handlers.posted_acknowledgement, methods=["POST"]),
         Route(f"{BASE_PATH}{SOAP_PATH}", handlers.soap, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=endpoint.serving.middleware())
     app.state.endpoint = endpoint
+    app.state.connection = endpoint.serving.connection  # how the server serves each connection
     return app
 
 

@@ -1,9 +1,9 @@
 """Putting a partner's faults to work: the seams of the faults switched on are replaced on
 that partner's parts (see :mod:`epix.partner.faults` for the catalogue and the design).
 
-Importing this module imports :mod:`epix.partner.fault_overrides`, which registers each
-override with :func:`epix.partner.faults.override`; the reference partner's modules
-import neither.
+Importing this module imports :mod:`epix.partner.fault_overrides` and
+:mod:`epix.partner.hostile_overrides`, which register each override with
+:func:`epix.partner.faults.override`; the reference partner's modules import neither.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import functools
 from collections.abc import Callable, Iterable
 
 from epix.findings import Finding
+from epix.partner import hostile_overrides  # noqa: F401 - registers the hostile modes' overrides
 from epix.partner.fault_overrides import IGNORES_SEAM
-from epix.partner.faults import CATALOGUE, OVERRIDES, Fault, Faults, Override
+from epix.partner.faults import CATALOGUE, HOSTILE, HOSTILE_OVERRIDES, OVERRIDES, Fault, Faults, Override
 
 
 def conduct(faults: Faults, parts: Iterable[object]) -> None:
@@ -29,6 +30,9 @@ def conduct(faults: Faults, parts: Iterable[object]) -> None:
             _replace(parts, OVERRIDES[fault.name])
         elif not fault.ignores:
             raise LookupError(f"the fault {fault.name} has no override and ignores nothing")
+    for mode in HOSTILE:
+        if mode.name in faults.names:
+            _replace(parts, HOSTILE_OVERRIDES[mode.name])
 
 
 def _replace(parts: tuple[object, ...], replacing: Override) -> None:

@@ -23,6 +23,7 @@ from epix.partner.pull import Puller
 from epix.partner.receive import Receiver
 from epix.partner.replyto import ReplyPoster
 from epix.partner.resources import Resources
+from epix.partner.serving import Serving
 from epix.partner.store import Store
 from epix.pki import Pki
 from epix.schemaset import default_schema_set
@@ -55,13 +56,14 @@ class PartnerEndpoint:
         self.resources = Resources(self.config, self.store, self.acknowledger, self.errors, checking, self.trust)
         self.puller = Puller(self.config, self.store, self.issuer, self.lifecycle)
         self.replies = ReplyPoster(self.config, self.store, self.pki, self.background)
+        self.serving = Serving()
         conduct(self.config.faults, self.parts)
 
     @property
     def parts(self) -> tuple[object, ...]:
         """The parts whose methods are the seams a fault may replace (:mod:`epix.partner.faults`)."""
         return (self.identifier, self.errors, self.acknowledger, self.lifecycle, self.receiver, self.resources,
-                self.puller)
+                self.puller, self.serving)
 
     def identify(self, scope: dict) -> Identity:
         """ENV-02, PULL-05: who is calling, by the client certificate (by the ``EPIX-Party``

@@ -32,6 +32,17 @@ seam's arguments (the store, for ``stale-permit-version``) needs no seam of its 
 An override is called with the part, ``base`` (what it replaces: the conformant method,
 or the override of an earlier fault on the same seam) and the seam's arguments; the
 overrides of one seam wrap each other in catalogue order.
+
+Apart from these, :data:`HOSTILE` lists the *hostile* modes: a partner that breaks
+every exchange at the HTTP or TLS layer (an answer that trickles, never ends, is far too
+large, is an HTML page, empty, a redirect, a connection reset, an error text of
+megabytes). They are no fault of one requirement, so the self-test's "fails only the
+scenarios of its requirement" does not apply to them; they show that the harness gives a
+partner's failure, not its own, and stays bounded in time and memory. They are switched on
+like a fault (``--fault trickle``, ``[simulator] faults = ["trickle"]``), each with one
+override (:mod:`epix.partner.hostile_overrides`) of a seam of the partner's parts: most
+of :class:`epix.partner.serving.Serving` (the HTTP layer, and each TLS connection), one of
+the acknowledger.
 """
 
 from __future__ import annotations
@@ -167,6 +178,30 @@ CATALOGUE: tuple[Fault, ...] = (
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in CATALOGUE}
 
 
+@dataclass(frozen=True)
+class Hostile:
+    """A partner that breaks every exchange, not one requirement: its name and what it does."""
+
+    name: str
+    sentence: str
+
+
+#: The hostile modes: each breaks every exchange (see the module's docstring), so none
+#: is in :data:`CATALOGUE` or the self-test's sweep.
+HOSTILE: tuple[Hostile, ...] = (
+    Hostile("trickle", "sends every answer one byte a second."),
+    Hostile("endless-body", "answers with a chunked body that never ends."),
+    Hostile("huge-body", "answers with a body of 4 GiB, declared and streamed."),
+    Hostile("html-200", "answers every request HTTP 200 with an HTML error page."),
+    Hostile("empty-200", "answers every request HTTP 200 with an empty body."),
+    Hostile("reset-after-handshake", "completes the TLS handshake, then resets the connection without an answer."),
+    Hostile("huge-error-text", "writes an error Text of 5 MB into its Rejected Acknowledgements (signed)."),
+    Hostile("redirect", "answers every request with a 302 redirect to another URL."),
+)
+
+HOSTILES: dict[str, Hostile] = {mode.name: mode for mode in HOSTILE}
+
+
 class UnknownFault(ValueError):
     """A fault name that is not in the switchboard."""
 
@@ -176,13 +211,18 @@ class Faults:
 
     def __init__(self, names: Iterable[str] = ()):
         names = tuple(names)
-        unknown = [n for n in names if n not in FAULTS]
+        unknown = [n for n in names if n not in FAULTS and n not in HOSTILES]
         if unknown:
             raise UnknownFault(f"unknown fault {', '.join(unknown)}; see epix simulate --list-faults")
         self.names = frozenset(names)
 
     def __bool__(self) -> bool:
         return bool(self.names)
+
+    @property
+    def hostile(self) -> frozenset[str]:
+        """The hostile modes among them (:data:`HOSTILE`)."""
+        return frozenset(n for n in self.names if n in HOSTILES)
 
     def __iter__(self):
         return iter(sorted(self.names))
@@ -198,9 +238,12 @@ class Faults:
 
 
 def listing() -> str:
-    """The switchboard as text, one fault a line: name, requirement, what it does."""
-    width = max(len(f.name) for f in CATALOGUE)
-    return "\n".join(f"{f.name:<{width}}  {f.requirement:<8}  {f.sentence}" for f in CATALOGUE)
+    """The switchboard as text, one fault a line: name, requirement, what it does; then
+    the hostile modes, apart."""
+    width = max(len(f.name) for f in (*CATALOGUE, *HOSTILE))
+    faults = [f"{f.name:<{width}}  {f.requirement:<8}  {f.sentence}" for f in CATALOGUE]
+    hostile = [f"{h.name:<{width}}  {'(every)':<8}  {h.sentence}" for h in HOSTILE]
+    return "\n".join([*faults, "", "Hostile modes: they break every exchange, not one requirement:", *hostile])
 
 
 # ----- the overrides: how a fault changes the partner -----
@@ -227,6 +270,8 @@ class Override:
 
 #: The override of each fault that has one, by fault name (see :mod:`epix.partner.fault_overrides`).
 OVERRIDES: dict[str, Override] = {}
+#: The override of each hostile mode, by name (see :mod:`epix.partner.hostile_overrides`).
+HOSTILE_OVERRIDES: dict[str, Override] = {}
 
 
 def override(fault: str, seam: Callable) -> Callable[[Callable], Callable]:
@@ -236,16 +281,18 @@ def override(fault: str, seam: Callable) -> Callable[[Callable], Callable]:
         def any_media_type(receiver, base, content_type):
             return None
 
-    It is called with the part, ``base`` (what it replaces) and the seam's arguments."""
-    if fault not in FAULTS:
+    It is called with the part, ``base`` (what it replaces) and the seam's arguments.
+    A hostile mode (:data:`HOSTILE`) is registered the same way, apart from the faults."""
+    if fault not in FAULTS and fault not in HOSTILES:
         raise KeyError(f"no fault named {fault!r} in the switchboard")
+    registry = OVERRIDES if fault in FAULTS else HOSTILE_OVERRIDES
     if not callable(seam) or "." not in seam.__qualname__:
         raise TypeError(f"the seam of {fault} must be a method of one of the partner's parts, not {seam!r}")
 
     def register(function: Callable) -> Callable:
-        if fault in OVERRIDES:
-            raise ValueError(f"the fault {fault} has an override already: {OVERRIDES[fault].function.__qualname__}")
-        OVERRIDES[fault] = Override(fault, seam, function)
+        if fault in registry:
+            raise ValueError(f"the fault {fault} has an override already: {registry[fault].function.__qualname__}")
+        registry[fault] = Override(fault, seam, function)
         return function
 
     return register

@@ -5,6 +5,10 @@ partner must know it (ENV-02). So this module runs hypercorn's own connection ha
 (``TCPServer``) from an asyncio server of its own, and puts the ASGI ``tls`` extension
 into the scope of every request: ``scope["extensions"]["tls"]["client_cert_chain"]``
 holds the verified client certificate as PEM (empty without mutual TLS).
+
+An application may say how each connection is served, once its TLS handshake is done:
+``app.state.connection(reader, writer, http)``, where ``http()`` serves HTTP on it (the
+partner's :meth:`epix.partner.serving.Serving.connection`).
 """
 
 from __future__ import annotations
@@ -117,12 +121,17 @@ async def serve(
     loop = asyncio.get_running_loop()
     config, context, wrapped = _config(), WorkerContext(None), ASGIWrapper(app)
     connections: set[asyncio.Task] = set()
+    handle = getattr(getattr(app, "state", None), "connection", None) or _serve_http
 
     async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         connections.add(task)
         task.add_done_callback(connections.discard)
-        await TCPServer(_ConnectionApp(wrapped, tls_extension(writer)), loop, config, context, {}, reader, writer)
+
+        async def http() -> None:
+            await TCPServer(_ConnectionApp(wrapped, tls_extension(writer)), loop, config, context, {}, reader, writer)
+
+        await handle(reader, writer, http)
 
     server = await asyncio.start_server(
         on_connection, sock=sock, ssl=ssl_context,
@@ -136,6 +145,11 @@ async def serve(
         await context.terminated.set()
         server.close()
         await _drain(connections)
+
+
+async def _serve_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                      http: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    await http()
 
 
 def run_loop(main: Coroutine[Any, Any, T]) -> T:
