@@ -6,7 +6,7 @@ and well-formed (PULL-04, EPX-101, :meth:`Puller.bad_request`), then the operati
 the document state (EPX-304, 309, 310, 303 … 307):
 
 - ``ServiceState`` (PULL-01): :meth:`Puller.service_state`
-- the operations on one certificate, within the hub's wait (PULL-06):
+- the operations on one certificate, within the adapter timeout (PULL-01, PULL-02):
   :meth:`Puller.certificate_operation`; the permit asked for, by number, country and
   token (PULL-03, :meth:`Puller.check_token`); ``GetNonFinalCitesCertificate`` and
   ``GetFinalCitesCertificate`` answer it signed (PULL-02, PULL-07, PULL-10:
@@ -109,7 +109,7 @@ class Puller:
         return self._response(request.op, text=SERVICE_STATE)
 
     def certificate_operation(self, request: soap.SoapRequest) -> Answer:
-        """The operations on one certificate, answered within the hub's wait (PULL-06)."""
+        """The operations on one certificate, answered within the adapter timeout (PULL-02)."""
         if request.op == "ConfirmQuantities":
             return self._confirm(request)
         with self.store.read() as session:
