@@ -105,6 +105,9 @@ class OurParty(_Table):
     signing_key: PrivateKey | None = _for_a_partner("give the private key of us.signing_certificate", repr=False)
     chain: tuple[Certificate, ...] = ()
     other_party: PartyId | None = None
+    #: A second harness party that the partner registers (trusts) but does not serve, for
+    #: the refusals of PULL-05 (section 12); its TLS client certificate comes from ``pki``.
+    unserved_party: PartyId | None = None
     pki: Folder | None = None
 
     @field_validator("client_certificate", "client_key", "signing_certificate", "signing_key")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-import pytest
 from lxml import etree
 from pytest_bdd import parsers, then, when
 
@@ -21,7 +20,6 @@ from steps.drafts import new_number
 from steps.observe import SoapAnswer, permit_facts, read_soap, what_arrived, xml_of
 from steps.scene import Scene, assert_partner_signed
 from steps.state_changes import changes_state
-from steps.world import UNSERVED_PARTY
 
 _CALLERS = {
     "a caller without a client certificate": "none",
@@ -94,9 +92,7 @@ def malformed_confirmation(scene: Scene, flaw: str) -> SoapAnswer:
                  r"pilot CA|a registered party that the partner does not serve) requests that permit with its "
                  r"security token"), target_fixture="answer")
 def other_caller_requests(scene: Scene, caller: str) -> SoapAnswer:
-    identity = _CALLERS.get(caller, UNSERVED_PARTY if scene.world.profile.is_simulator else None)
-    if identity is None:
-        pytest.skip("the profile names no registered party that the partner does not serve")
+    identity = _CALLERS.get(caller) or scene.world.unserved_party()
     client = scene.world.soap(identity)
     document = scene.partner_document
     try:

@@ -181,6 +181,16 @@ class World:
         """The partner's country: its party ID up to any ``-`` (binding A's issuing country)."""
         return self.partner.party.split("-", 1)[0]
 
+    def unserved_party(self) -> str:
+        """A harness party the partner registers but does not serve (``us.unserved_party``,
+        PULL-05); without one, the scenario is skipped: it cannot be shown."""
+        if not self.us.unserved_party:
+            import pytest
+
+            pytest.skip("the profile names no harness party that the partner registers but does not serve "
+                        "(us.unserved_party)")
+        return self.us.unserved_party
+
     def another_party(self) -> str:
         """A registered party other than us and the partner (``us.other_party``); without one
         the scenario is skipped."""
@@ -291,7 +301,7 @@ def _world_of_simulator(profile: Profile, running) -> World:  # noqa: ANN001 - e
     ours = pki.party(profile.us.party)
     us = OurParty(party=profile.us.party, client_certificate=ours.tls_client, client_key=ours.tls_client_key,
                   signing_certificate=ours.signing, signing_key=ours.signing_key,
-                  other_party=profile.us.other_party)
+                  other_party=profile.us.other_party, unserved_party=UNSERVED_PARTY)
     theirs = pki.party(settings.party)
     claims = simulator_capabilities(settings)
     seeded = running.documents()

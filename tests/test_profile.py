@@ -89,6 +89,8 @@ def test_the_secrets_of_a_profile_are_its_tokens_and_what_it_lists(remote: Path)
     assert profile.secrets() == ["K7Q2-93XM", "P4T8-1ZRA", "W2N6-7HDE", "C9L3-0QVB", "gateway.internal.fr"]
     assert not any(secret in repr(profile) for secret in profile.secrets())
     assert profile.limits.answer_bytes == 32 * 1024 * 1024 and profile.timeouts.connect == 5
+    assert profile.us.unserved_party is None
+    assert load_profile(_edit(remote, '# unserved_party = "AT"', 'unserved_party = "AT"')).us.unserved_party == "AT"
 
 
 def test_every_setting_of_the_example_remote_profile_is_explained() -> None:
@@ -142,6 +144,7 @@ def test_every_setting_of_the_example_remote_profile_is_explained() -> None:
     ('requirement_links = "https://epix-pilot.invalid/profile/v1#{}"', 'requirement_links = "https://x"',
      r"^report\.requirement_links must be a URL template with \{\} where the requirement ID goes"),
     ("[timeouts]", "[simulator]\n[timeouts]", r"^partner and simulator are both given: "),
+    ('# unserved_party = "AT"', 'unserved_party = "at"', r"^us\.unserved_party must be a party ID"),
     ("answer_bytes = 33554432", "answer_bytes = 0", r"^limits\.answer_bytes must be a positive whole number"),
     ('token = "W2N6-7HDE"', 'token = "W2N"', r"^partner\.documents\[2\]\.token must be a text of at least 4 "
                                              r"characters \(a shorter value cannot be masked"),
