@@ -232,7 +232,10 @@ class Receiver:
             stored = session.envelope(header.sender, header.message_id)
             if stored is not None and self.repeat_counts(stored):
                 return self._repeat_answer(stored)
-            session.add_envelope(self._record(envelope, received))
+            if stored is not None:  # answered 503 before (ENV-06): this delivery takes its place
+                session.replace_envelope(self._record(envelope, received))
+            else:
+                session.add_envelope(self._record(envelope, received))
         self._schedule(delay, header.sender, header.message_id)
         return self.acknowledger.answer(received, summary="Received")
 
