@@ -11,7 +11,7 @@ Feature: Delivering documents in an envelope (binding B)
     When we open a connection to the partner's endpoint
     Then the connection is protected by TLS 1.2 or newer, or it is a test set-up on the loopback network
 
-  @ENV-02 @capability:receive
+  @ENV-02 @needs:ACK-06 @capability:receive
   Scenario: A delivery from a sender that does not identify itself is refused
     Given an export permit that we issued
     When a sender without a client identity delivers it to the partner

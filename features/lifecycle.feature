@@ -31,7 +31,7 @@ Feature: The life of a permit at the authority that issued it
     Then the partner returns the latest version, the document that replaces it
     And the permit's state is given as "replaced"
 
-  @LIF-01 @capability:retrieve
+  @LIF-01 @needs:ACK-06 @capability:retrieve
   Scenario: Only an authenticated party may retrieve a permit
     Given a permit that the partner issued and that has not been used
     When a caller without a client identity retrieves that permit

@@ -84,8 +84,6 @@ class Mode:
     not_applicable: tuple[tuple[str, str], ...] = ()
     #: Scenarios (by name) that do not apply in this mode and are skipped, with the reason.
     skipped: tuple[tuple[str, str], ...] = ()
-    #: Why the sweep of this mode is expected to fail for now (``None``: it must pass).
-    pending: str | None = None
 
     def faults(self, faults: list[Fault]) -> list[Fault]:
         """``faults`` less those that do not apply in this mode."""
@@ -108,11 +106,7 @@ MODES: tuple[Mode, ...] = (
     ), skipped=(
         ("A partner that checks client certificates ignores the test header",
          "it checks a partner with mutual TLS on"),
-    ), pending=(
-        "rejection-with-200 (ACK-06) also fails the ENV-02 and LIF-01 scenarios that refuse a caller without "
-        "identity: without mutual TLS the refusal is an HTTP answer, and they check its status (403), an ACK-06 "
-        "check their tags do not name; to be unmarked when the exactness counts only what a scenario checks"),
-    ),
+    )),
 )
 MODE = {mode.name: mode for mode in MODES}
 DEFAULT_MODE = MODES[0]
@@ -372,9 +366,6 @@ def shared_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 _MODES = [pytest.param(mode, id=mode.name) for mode in MODES]
-_SWEEPS = [pytest.param(mode, id=mode.name,
-                        marks=[pytest.mark.xfail(strict=False, reason=mode.pending)] if mode.pending else [])
-           for mode in MODES]
 
 
 @pytest.mark.slow
@@ -404,7 +395,7 @@ def sweeps(shared_pki: Path) -> dict[str, Sweep]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", _SWEEPS)
+@pytest.mark.parametrize("mode", _MODES)
 def test_every_fault_is_detected_by_the_scenarios_of_its_requirement(sweeps: dict[str, Sweep], mode: Mode) -> None:
     sweep = sweeps[mode.name]
     assert len(sweep.detections) == len(CATALOGUE) - len(mode.not_applicable)
