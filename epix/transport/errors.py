@@ -9,11 +9,10 @@ import httpx
 from epix.transport.exchange import Exchange
 
 
-class PartnerUnreachable(Exception):
-    """No HTTP response came from the partner; the message says why in one sentence.
-
-    ``exchange`` holds what was sent (with ``status`` ``None``); ``url`` is the target.
-    """
+class _ExchangeProblem(Exception):
+    """What the two problems of an exchange carry: one ``sentence`` saying why, the target
+    ``url``, and the ``exchange`` as far as it went. The two are told apart by their class
+    (one is never the other), so neither is caught for the other."""
 
     def __init__(self, sentence: str, *, url: str, exchange: Exchange | None = None):
         self.sentence = sentence
@@ -22,18 +21,19 @@ class PartnerUnreachable(Exception):
         super().__init__(sentence)
 
 
-class AnswerUnusable(Exception):
+class PartnerUnreachable(_ExchangeProblem):
+    """No HTTP response came from the partner; the message says why in one sentence.
+
+    ``exchange`` holds what was sent (with ``status`` ``None``); ``url`` is the target.
+    """
+
+
+class AnswerUnusable(_ExchangeProblem):
     """The partner took the connection but its answer cannot be used: it did not complete
     within the exchange's deadline, broke off, or grew past the size the harness reads.
     This is the partner's behaviour (a failed check), never a refusal and never the
     harness's error. ``exchange`` holds what was sent and what arrived (a body's first bytes).
     """
-
-    def __init__(self, sentence: str, *, url: str, exchange: Exchange):
-        self.sentence = sentence
-        self.url = url
-        self.exchange = exchange
-        super().__init__(sentence)
 
 
 def answer_incomplete(exchange: Exchange, url: str, limit: float, error: httpx.TransportError) -> str:
