@@ -27,6 +27,7 @@ from epix.profile import (
 )
 from epix.signing import SigningKey, TrustStore
 from epix.transport import PartnerClient, PartnerUnreachable, SoapClient, client_context
+from epix.transport.acquaintance import Acquaintance
 from steps.attach import attach_exchange
 
 #: What the simulated partner claims unless the profile's [simulator] says otherwise.
@@ -83,6 +84,8 @@ class World:
     _taken: set[str] = field(default_factory=set)
     _shared: dict[str, PartnerDocument] = field(default_factory=dict)
     _clients: list[object] = field(default_factory=list)
+    #: Per client certificate (identity), whether the partner has answered it (shared by its clients).
+    _acquaintances: dict[str, Acquaintance] = field(default_factory=dict)
 
     # -- identities and trust ----------------------------------------------------
     @cached_property
@@ -134,7 +137,8 @@ class World:
         self._require_binding("binding_b")
         party = header_party if header_party is not None else (None if self.partner.mtls else self._party_of(identity))
         client = PartnerClient(self.partner.binding_b.url, ssl_context=self.tls(identity), party=party,
-                               **self._bounds, on_exchange=attach_exchange if attach else None)
+                               **self._bounds, on_exchange=attach_exchange if attach else None,
+                               acquaintance=self._acquaintance(identity))
         self._clients.append(client)
         return client
 
@@ -145,9 +149,12 @@ class World:
                                 actions=dict(binding.actions))
         party = None if self.partner.mtls else self._party_of(identity)
         client = SoapClient(binding.url, settings=settings, ssl_context=self.tls(identity), party=party,
-                            **self._bounds, on_exchange=attach_exchange)
+                            **self._bounds, on_exchange=attach_exchange, acquaintance=self._acquaintance(identity))
         self._clients.append(client)
         return client
+
+    def _acquaintance(self, identity: str) -> Acquaintance:
+        return self._acquaintances.setdefault(identity, Acquaintance())
 
     @property
     def _bounds(self) -> dict[str, float]:

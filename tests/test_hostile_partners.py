@@ -36,24 +36,11 @@ START_UP_SECONDS = 120
 MEMORY_LIMIT = 500 * 1024 * 1024
 HTML_LIMIT = 20 * 1024 * 1024
 
-#: The modes whose verdict is not the one wanted, and why.
-EXPECTED_TO_FAIL = {
-    "reset-after-handshake": (
-        "a connection closed right after the TLS handshake cannot be told from a refused client certificate "
-        "(the simulated partner, like hypercorn, refuses one without a TLS alert): the run reports the partner "
-        "unreachable (exit 3), not failed"),
-}
 #: Modes whose behaviour breaks no rule by itself: what they test comes with a fault that
 #: fails a scenario on it. A 5 MB error text must not blow up the failure's message.
 WITH_FAULT = {"huge-error-text": (("wrong-code-for-untrusted-certificate",), "@SIG-04", 3)}
 #: The most a run may print, and write as junit.xml, whatever the partner sends.
 TEXT_LIMIT = 1024 * 1024
-
-
-def _mode(name: str):  # noqa: ANN202 - a pytest param
-    reason = EXPECTED_TO_FAIL.get(name)
-    marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
-    return pytest.param(name, marks=marks, id=name)
 
 
 def _profile(folder: Path, mode: str) -> Path:
@@ -100,7 +87,7 @@ def _size(folder: Path) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", [_mode(mode.name) for mode in HOSTILE])
+@pytest.mark.parametrize("mode", [mode.name for mode in HOSTILE])
 def test_a_hostile_partner_fails_the_run_in_time_and_within_bounds(tmp_path: Path, mode: str) -> None:
     limit = (SCENARIOS + WITH_FAULT.get(mode, ((), "", 0))[2] + 1) * EXCHANGE_SECONDS + START_UP_SECONDS
     code, output, memory, seconds = _run(tmp_path, mode, limit)

@@ -14,8 +14,11 @@ httpx raises then:
     (SO_LINGER 0), without a word: the same ``httpx.RemoteProtocolError``, with no cause
     (OpenSSL reads a reset there as an end of file).
 
-(a') and (b) cannot be told apart from the client, so both stay ``PartnerUnreachable``
-with a sentence that names the refusal of the certificate as the likely reason.
+(a') and (b) cannot be told apart from the client on a first contact, so both stay
+``PartnerUnreachable`` with a sentence that names both reasons. Once the partner has
+answered a connection made with a certificate, it did not refuse that certificate: a
+later (b) with it is the partner's failure (``AnswerUnusable``), for every client made
+with that certificate (:mod:`epix.transport.acquaintance`).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import pytest
 
 from epix.partner.server import BackgroundServer
 from epix.pki import Pki
-from epix.transport import PartnerClient, PartnerUnreachable, client_context, server_context
+from epix.transport import AnswerUnusable, PartnerClient, PartnerUnreachable, client_context, server_context
 
 
 async def _app(scope, receive, send) -> None:  # noqa: ANN001
@@ -56,13 +59,17 @@ def partner_server(pki: Pki) -> Iterator[BackgroundServer]:
 
 def _serve(context: ssl.SSLContext, after_handshake: str) -> tuple[socket.socket, str]:
     """A TLS server on 127.0.0.1 that completes (or refuses) each handshake, then reads the
-    request and closes (``close``) or resets (``reset``) the connection without a word.
+    request and closes (``close``) or resets (``reset``) the connection without a word
+    (``answer-first``: answers the first connection's request, then closes each without one).
     With a context that requires a client certificate, OpenSSL refuses a bad one with an alert."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)
 
+    accepted = []
+
     def connection(raw: socket.socket) -> None:
+        accepted.append(raw)
         try:
             tls = context.wrap_socket(raw, server_side=True)
         except (ssl.SSLError, OSError):
@@ -71,6 +78,9 @@ def _serve(context: ssl.SSLContext, after_handshake: str) -> tuple[socket.socket
         tls.settimeout(2)
         try:
             tls.recv(65536)
+            if after_handshake == "answer-first" and len(accepted) == 1:
+                tls.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n"
+                            b"connection: close\r\n\r\nok")
         except (ssl.SSLError, OSError):
             pass
         if after_handshake == "reset":
@@ -137,3 +147,24 @@ def test_a_close_or_reset_after_the_handshake_looks_exactly_like_that_refusal(
     assert type(silent.__cause__) is type(refused.__cause__) is httpx.RemoteProtocolError
     assert str(silent.__cause__) == str(refused.__cause__)
     assert silent.sentence.replace(url, "") == refused.sentence.replace(partner_server.origin.rstrip("/"), "")
+
+
+def test_a_close_after_the_handshake_by_a_partner_that_answered_the_certificate_before_is_its_failure(
+        pki: Pki) -> None:
+    fr = pki.party("FR")
+    listener, url = _serve(server_context(fr.tls_server, fr.tls_server_key, require_client_certificate=False),
+                           "answer-first")
+    ours = client_context(fr.ca, pki.party("CH").tls_client, pki.party("CH").tls_client_key)
+    try:
+        with PartnerClient(url, ssl_context=ours, timeout=5) as first:
+            assert first.status().status == 200
+            with pytest.raises(AnswerUnusable) as dropped:
+                first.status()
+            with PartnerClient(url, ssl_context=ours, timeout=5, acquaintance=first.acquaintance) as same_certificate:
+                with pytest.raises(AnswerUnusable):
+                    same_certificate.status()
+        stranger = _refusal(url, ours)  # a client of its own: nothing says the partner answered it
+    finally:
+        listener.close()
+    assert "answered connections with this client certificate before" in dropped.value.sentence
+    assert "refuses the client certificate without saying so" in stranger.sentence

@@ -26,7 +26,7 @@ class PartnerConfig:
     ``mtls`` off means the ``EPIX-Party`` header names the caller (ENV-02, test only);
     ``ack_mode`` ``async`` answers 202 ``Received`` and makes the final Acknowledgement
     available later (ACK-05), ``async_delay`` seconds after the 202 (soon: a client that
-    polls for it, as the harness does every 0.1 s, waits no longer than it must); the
+    polls for it, as the harness does (at once, then after 0.02 s, 0.04 s …), waits no longer than it must); the
     deadlines are the profile's (binding A: 10 s, final Acknowledgement: 60 s) and only change in the harness's own tests. At its first start
     it issues ``seed`` unused permits and ``seed_each_state`` permits in each of the
     states cancelled, used in full and expired, and one replaced permit with its
@@ -46,7 +46,7 @@ class PartnerConfig:
     max_body: int = 16 * MiB
     replay_window_hours: float = 24.0
     clock_skew_minutes: float = 5.0
-    async_delay: float = 0.05
+    async_delay: float = 0.01
     ack_deadline: float = 60.0
     pull_deadline: float = 10.0
     reply_attempts: int = 5

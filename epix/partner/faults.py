@@ -194,7 +194,8 @@ HOSTILE: tuple[Hostile, ...] = (
     Hostile("huge-body", "answers with a body of 4 GiB, declared and streamed."),
     Hostile("html-200", "answers every request HTTP 200 with an HTML error page."),
     Hostile("empty-200", "answers every request HTTP 200 with an empty body."),
-    Hostile("reset-after-handshake", "completes the TLS handshake, then resets the connection without an answer."),
+    Hostile("reset-after-handshake", "answers one request, then resets every new connection right after "
+                                      "the TLS handshake, without an answer."),
     Hostile("huge-error-text", "writes an error Text of 5 MB into its Rejected Acknowledgements (signed)."),
     Hostile("redirect", "answers every request with a 302 redirect to another URL."),
 )

@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import socket
 import struct
+import weakref
 from collections.abc import Callable
 
 from starlette.middleware import Middleware
@@ -231,11 +232,19 @@ override("redirect", Serving.middleware)(_layer(Redirect))
 
 # ----- the connection (Serving.connection) -----
 
+#: ``reset-after-handshake``: the partners (their Serving part) that have answered their one request.
+_ANSWERED_ONCE: weakref.WeakSet[Serving] = weakref.WeakSet()
+
+
 @override("reset-after-handshake", Serving.connection)
 async def reset_after_handshake(serving: Serving, base: Callable, reader: asyncio.StreamReader,
                                 writer: asyncio.StreamWriter, http: ServeHttp) -> None:
-    """The TLS handshake is done when the server hands over the connection: reset it (an
-    RST, with a zero linger time) before reading the request."""
+    """The first connection answers one request and is closed; every later one is reset (an
+    RST, with a zero linger time) once the TLS handshake is done, before the request is read."""
+    if serving not in _ANSWERED_ONCE:
+        _ANSWERED_ONCE.add(serving)
+        await http(1)
+        return
     sock = writer.get_extra_info("socket")
     if sock is not None:
         with contextlib.suppress(OSError, AttributeError):

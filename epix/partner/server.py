@@ -7,7 +7,8 @@ into the scope of every request: ``scope["extensions"]["tls"]["client_cert_chain
 holds the verified client certificate as PEM (empty without mutual TLS).
 
 An application may say how each connection is served, once its TLS handshake is done:
-``app.state.connection(reader, writer, http)``, where ``http()`` serves HTTP on it (the
+``app.state.connection(reader, writer, http)``, where ``http()`` serves HTTP on it (``http(n)``:
+for ``n`` requests, then closes it) (the
 partner's :meth:`epix.partner.serving.Serving.connection`).
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import signal
 import socket
@@ -94,6 +96,13 @@ def _config() -> Config:
     return config
 
 
+def _at_most(config: Config, requests: int) -> Config:
+    """``config`` for a connection closed after ``requests`` requests."""
+    limited = copy.copy(config)
+    limited.keep_alive_max_requests = requests
+    return limited
+
+
 def bind(host: str = LOOPBACK, port: int = 0) -> socket.socket:
     """A listening socket (``port`` 0: a free one chosen by the system)."""
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
@@ -128,8 +137,9 @@ async def serve(
         connections.add(task)
         task.add_done_callback(connections.discard)
 
-        async def http() -> None:
-            await TCPServer(_ConnectionApp(wrapped, tls_extension(writer)), loop, config, context, {}, reader, writer)
+        async def http(requests: int | None = None) -> None:
+            served = config if requests is None else _at_most(config, requests)
+            await TCPServer(_ConnectionApp(wrapped, tls_extension(writer)), loop, served, context, {}, reader, writer)
 
         await handle(reader, writer, http)
 

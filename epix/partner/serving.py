@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable
 
 from starlette.middleware import Middleware
 
-#: Serves HTTP on one accepted connection (hypercorn's connection handler).
-ServeHttp = Callable[[], Awaitable[None]]
+#: Serves HTTP on one accepted connection (hypercorn's connection handler); given a
+#: number, it closes the connection after that many requests.
+ServeHttp = Callable[..., Awaitable[None]]
 
 
 class Serving:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import quote
 
 import httpx
-from tenacity import Retrying, retry_if_result, stop_before_delay, wait_fixed
+from tenacity import Retrying, retry_if_result, stop_before_delay, wait_exponential
 
 from epix.messages import soap
 from epix.model import Position
@@ -27,7 +27,16 @@ from epix.namespaces import EPX, qname
 from epix.safexml import XmlRefused
 from epix.transport import deadline
 from epix.transport.deadline import DeadlineTransport
-from epix.transport.errors import AnswerUnusable, PartnerUnreachable, answer_incomplete, answer_too_large, explain
+from epix.transport.acquaintance import Acquaintance
+from epix.transport.errors import (
+    AnswerUnusable,
+    PartnerUnreachable,
+    answer_incomplete,
+    answer_too_large,
+    closed_after_acquaintance,
+    closed_without_alert,
+    explain,
+)
 from epix.transport.exchange import Exchange
 
 #: Seconds for one whole exchange: connect, TLS, request, headers and body.
@@ -62,6 +71,7 @@ class _HttpEndpoint:
         transport: httpx.BaseTransport | None = None,
         trust_env: bool = False,
         on_exchange: Callable[[Exchange], None] | None = None,
+        acquaintance: Acquaintance | None = None,
     ):
         self.timeout = timeout
         self.connect_timeout = connect_timeout
@@ -70,6 +80,8 @@ class _HttpEndpoint:
         #: The latest exchanges (older ones are let go, so a long run does not keep every body).
         self.exchanges: deque[Exchange] = deque(maxlen=KEPT_EXCHANGES)
         self._on_exchange = on_exchange
+        #: Shared by the clients made with the same client certificate (see :mod:`epix.transport.acquaintance`).
+        self.acquaintance = acquaintance or Acquaintance()
         verify = ssl_context if ssl_context is not None else True
         self._http = httpx.Client(
             verify=verify,
@@ -123,15 +135,20 @@ class _HttpEndpoint:
                 response = self._http.send(request, stream=True)
                 try:
                     exchange.status = response.status_code
+                    self.acquaintance.answered = True
                     exchange.response_headers = dict(response.headers)
                     exchange.response_body = self._read_body(response, exchange)
                 finally:
                     response.close()
             except httpx.TransportError as error:
                 exchange.elapsed = time.perf_counter() - started
-                connected = exchange.status is not None or isinstance(error, (httpx.ReadTimeout, httpx.WriteTimeout))
+                # Closed after the handshake by a partner that answered this certificate before: no refusal.
+                dropped = exchange.status is None and self.acquaintance.answered and closed_without_alert(error)
+                connected = (exchange.status is not None or dropped
+                             or isinstance(error, (httpx.ReadTimeout, httpx.WriteTimeout)))
                 if connected or deadline.passed(due):
-                    exchange.error = answer_incomplete(exchange, str(request.url), limit, error)
+                    exchange.error = (closed_after_acquaintance(str(request.url)) if dropped
+                                      else answer_incomplete(exchange, str(request.url), limit, error))
                     self._record(exchange)
                     raise AnswerUnusable(exchange.error, url=str(request.url), exchange=exchange) from error
                 exchange.error = explain(error, str(request.url), limit)
@@ -195,14 +212,16 @@ class PartnerClient(_HttpEndpoint):
                             headers={"Accept": XML})
 
     def wait_for_final_acknowledgement(
-        self, message_id: str, *, deadline: float = 60.0, interval: float = 0.25,
+        self, message_id: str, *, deadline: float = 60.0, interval: float = 0.25, longest: float = 1.0,
     ) -> Exchange:
-        """Poll :meth:`acknowledgement` every ``interval`` seconds until it is final (status
-        other than ``Received``, or an HTTP error), or until the next poll would come after
-        ``deadline`` seconds from the first; returns the last exchange."""
+        """Poll :meth:`acknowledgement` until it is final (status other than ``Received``, or
+        an HTTP error), or until the next poll would come after ``deadline`` seconds from the
+        first; returns the last exchange. The first pause is ``interval`` seconds, each next
+        one twice the one before, up to ``longest``: a final Acknowledgement that comes soon
+        is seen soon, one that comes late costs a poll a second."""
         polls = Retrying(
             retry=retry_if_result(lambda exchange: exchange.status == 200 and is_received(exchange)),
-            wait=wait_fixed(interval),
+            wait=wait_exponential(multiplier=interval, max=max(interval, longest)),
             stop=stop_before_delay(deadline),
             retry_error_callback=lambda state: state.outcome.result(),  # the last poll, still Received
         )

@@ -32,8 +32,10 @@ from epix.transport.exchange import Exchange
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 #: The pauses, in seconds, before the second and the third (last) attempt.
 RETRY_PAUSES = (0.1, 0.3)
-#: How often a sender asks for the final acknowledgement after ``202 Received``, in seconds.
-POLL_INTERVAL = 0.1
+#: After ``202 Received``, a sender asks for the final acknowledgement at once, then after
+#: this pause in seconds, each next pause twice the one before, up to :data:`LONGEST_POLL_PAUSE`.
+FIRST_POLL_PAUSE = 0.02
+LONGEST_POLL_PAUSE = 1.0
 
 
 @dataclass
@@ -176,7 +178,7 @@ def deliver(
     delivery.answer = delivery.final = answer
     if answer.status == 202 and is_received(answer):
         delivery.final = (poller or client).wait_for_final_acknowledgement(
-            envelope.message_id, deadline=wait, interval=POLL_INTERVAL)
+            envelope.message_id, deadline=wait, interval=FIRST_POLL_PAUSE, longest=LONGEST_POLL_PAUSE)
     delivery.seconds_to_final = time.perf_counter() - started
     return delivery
 

@@ -49,6 +49,19 @@ def answer_incomplete(exchange: Exchange, url: str, limit: float, error: httpx.T
     return f"{where} broke off its answer ({arrived}): {error or type(error).__name__}"
 
 
+def closed_without_alert(error: httpx.TransportError) -> bool:
+    """Whether ``error`` is a connection closed or reset before any answer, with no TLS alert:
+    after the handshake, what a refused client certificate and a failing server both look like."""
+    return isinstance(error, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)) and _tls_alert(error) is None
+
+
+def closed_after_acquaintance(url: str) -> str:
+    """The sentence for a connection closed without an answer by a partner that has answered
+    the same client certificate before (so it did not refuse it)."""
+    return (f"{_origin(url)} closed the connection after the TLS handshake without answering; it answered "
+            f"connections with this client certificate before, so this is no refusal of the certificate")
+
+
 def answer_too_large(exchange: Exchange, url: str, cap: int) -> str:
     """The sentence for an answer that grew past ``cap`` bytes."""
     first = exchange.response_body[:60].decode("utf-8", errors="replace")
@@ -62,9 +75,10 @@ def explain(error: httpx.TransportError, url: str, timeout: float) -> str:
     where = _origin(url)
     if isinstance(error, httpx.RemoteProtocolError):
         return (
-            f"{where} closed the connection without answering; under TLS 1.3 this is how a server "
-            f"refuses the client certificate (none was sent, or it is not issued by a CA the partner "
-            f"trusts), so check the client certificate and key given for mutual TLS"
+            f"{where} closed the connection right after the TLS handshake, without an answer and without a "
+            f"TLS alert: either it refuses the client certificate without saying so (under TLS 1.3 a refusal "
+            f"comes after the handshake, and RFC 8446 asks for an alert), or it fails before answering; check "
+            f"the client certificate and key given for mutual TLS, then the partner's logs"
         )
     alert = _tls_alert(error)
     if alert is not None:
