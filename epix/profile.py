@@ -30,10 +30,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from epix.model import DOCUMENT_STATES
+from epix.namespaces import CITES_EXCHANGE_V2
 from epix.transport.client import DEFAULT_MAX_BODY
 from epix.profilefields import (
-    Certificate, Crl, DocumentNumber, Folder, LinkTemplate, PartyId, PrivateKey, Seconds, Secret, Text, Url, WholeNumber,
-    same_key_pair, sentence,
+    Address, Certificate, CountryCode, Crl, DocumentNumber, Folder, LinkTemplate, PartyId, PrivateKey, Seconds, Secret,
+    Text, Url, WholeNumber, same_key_pair, sentence,
 )
 
 #: The capabilities a partner can claim (profile section 12).
@@ -66,6 +67,8 @@ def _capability(value: Any) -> str:
 
 Capability = Annotated[str, BeforeValidator(_capability)]
 Acknowledgements = Literal["sync", "async"]
+#: What the simulator plays: the partner (an MA's endpoint) or the EPIX hub (binding A, 3.2).
+Role = Literal["partner", "hub"]
 
 
 def _for_a_partner(hint: str, **settings: Any) -> Any:
@@ -95,6 +98,40 @@ class TestDocument(_Table):
         super().__init__(**dict(zip(type(self).model_fields, values)), **fields)
 
 
+class OurAdapters(_Table):
+    """The adapters the harness serves behind a hub under test (capability ``hub``, PULL-06):
+    the hub's registry names them as the adapters of ``country``."""
+
+    model_config = ConfigDict(title="our adapters")
+
+    listen: Address | None = _for_a_partner('give where the adapters listen, e.g. listen = "0.0.0.0:9444"; '
+                                            "the hub's registry points there")
+    country: CountryCode = "FR"
+    certificate: Certificate | None = _for_a_partner("give the TLS server certificate the adapters present "
+                                                     "(its CA is registered with the hub)")
+    key: PrivateKey | None = _for_a_partner("give the private key of us.adapters.certificate", repr=False)
+    #: The CA of the hub's TLS client certificate; when given, a client without one is refused.
+    hub_ca: Certificate | None = None
+    #: The seconds the hub waits for these adapters, as its registry says (3.1: 5 by default).
+    timeout: Seconds = 5.0
+    namespace: Text = CITES_EXCHANGE_V2
+    response_namespace: Text = CITES_EXCHANGE_V2
+
+    @field_validator("listen", "certificate", "key")
+    @classmethod
+    def _given_for_a_partner(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and (info.context or {}).get("simulated") is False:
+            raise PydanticCustomError("missing", "Field required")
+        return value
+
+    @field_validator("key")
+    @classmethod
+    def _key_of_its_certificate(cls, key: Path | None, info: ValidationInfo) -> Path | None:
+        if key is not None and info.data.get("certificate") and not same_key_pair(key, info.data["certificate"]):
+            raise ValueError("is not the private key of the certificate in us.adapters.certificate.")
+        return key
+
+
 class OurParty(_Table):
     """The harness's own test party: the identity it connects and signs with."""
 
@@ -109,6 +146,8 @@ class OurParty(_Table):
     #: the refusals of PULL-05 (section 12); its TLS client certificate comes from ``pki``.
     unserved_party: PartyId | None = None
     pki: Folder | None = None
+    #: Where the harness serves the adapters behind a hub under test (capability ``hub``).
+    adapters: OurAdapters | None = None
 
     @field_validator("client_certificate", "client_key", "signing_certificate", "signing_key")
     @classmethod
@@ -163,6 +202,22 @@ class BindingB(_Table):
     url: Url = Field(description="give the partner's base URL, e.g. https://epix.example.fr/epix/v1")
 
 
+class HubUnderTest(_Table):
+    """A hub under test (capability ``hub``): its base URL, and the callers and the country
+    of the scenarios that it must refuse (PULL-06). The callers are parties of ``us.pki``,
+    whose TLS client certificates name their country (``C=``)."""
+
+    model_config = ConfigDict(title="the hub under test")
+
+    url: Url = Field(description="give the hub's base URL, e.g. url = \"https://hub.example.org\"")
+    #: A party whose country has no Management Authority registered at the hub (CallerNotFound).
+    unregistered_caller: PartyId | None = None
+    #: A party registered at the hub that may not use the harness's adapters (AdapterNotAvailable).
+    disallowed_caller: PartyId | None = None
+    #: An IsoCountryCode for which the hub has no adapter (CalleeNotFound).
+    unknown_country: CountryCode = "QZ"
+
+
 class Partner(_Table):
     """The Management Authority under test, as its profile describes it."""
 
@@ -174,6 +229,7 @@ class Partner(_Table):
     crls: tuple[Crl, ...] = ()
     binding_a: BindingA | None = Field(None, validate_default=True)
     binding_b: BindingB | None = Field(None, validate_default=True)
+    hub: HubUnderTest | None = Field(None, validate_default=True)
     mtls: StrictBool = True
     acknowledgements: Acknowledgements = "sync"
     size_limit_bytes: WholeNumber = MIN_SIZE_LIMIT
@@ -188,6 +244,13 @@ class Partner(_Table):
             raise ValueError(f".url is missing: the partner claims {', '.join(uses)}, "
                              f"which is served over binding {info.field_name[-1].upper()}.")
         return binding
+
+    @field_validator("hub")
+    @classmethod
+    def _given_for_a_hub(cls, hub: HubUnderTest | None, info: ValidationInfo) -> HubUnderTest | None:
+        if hub is None and "hub" in info.data.get("capabilities", ()):
+            raise ValueError("is missing: the partner claims hub; give [partner.hub] with the hub's url.")
+        return hub
 
     @field_validator("size_limit_bytes")
     @classmethod
@@ -208,6 +271,8 @@ class SimulatorSettings(_Table):
     """Start the simulated partner in process, playing ``party`` with these fault modes."""
 
     party: PartyId = "FR"
+    #: ``hub``: the simulated EPIX hub, with the harness's adapters behind it (PULL-06).
+    role: Role = "partner"
     faults: tuple[Text, ...] = ()
     mtls: StrictBool = True
     acknowledgements: Acknowledgements = "sync"
@@ -257,6 +322,15 @@ class Profile(_Table):
     limits: Limits = Limits()
     report: ReportSettings = ReportSettings()
     _path: Path = PrivateAttr(Path())
+
+    @field_validator("partner")
+    @classmethod
+    def _adapters_for_a_hub(cls, partner: Partner | None, info: ValidationInfo) -> Partner | None:
+        us = info.data.get("us")
+        if partner is not None and partner.claims("hub") and us is not None and us.adapters is None:
+            raise ValueError("claims hub, which needs an [us.adapters] table: where the adapters that the hub "
+                             "calls listen, and their TLS certificate.")
+        return partner
 
     @field_validator("partner", mode="before")
     @classmethod

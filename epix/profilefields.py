@@ -55,6 +55,8 @@ Secret = Annotated[str, rule(lambda v: isinstance(v, str) and len(v.strip()) >= 
 Seconds = Annotated[float, rule(_positive, "must be a positive number of seconds, not {value!r}.", float)]
 WholeNumber = Annotated[int, rule(lambda v: _positive(v) and isinstance(v, int),
                                   "must be a positive whole number, not {value!r}.")]
+CountryCode = Annotated[str, rule(lambda v: isinstance(v, str) and re.fullmatch(r"[A-Z]{2}", v) is not None,
+                                  "must be an upper-case ISO 3166-1 alpha-2 country code (\"FR\"), not {value!r}.")]
 LinkTemplate = Annotated[str, rule(lambda v: isinstance(v, str) and "{}" in v,
                                    "must be a URL template with {{}} where the requirement ID goes, not {value!r}.")]
 
@@ -80,6 +82,18 @@ def _url(value: Any) -> str:
 
 #: An https:// base URL (http:// on the loopback network only), without a trailing slash.
 Url = Annotated[str, BeforeValidator(_url)]
+
+
+def _address(value: Any) -> tuple[str, int]:
+    host, _, port = value.rpartition(":") if isinstance(value, str) else ("", "", "")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"must be a host and port to listen on, such as \"0.0.0.0:9444\", not {value!r}.")
+    return host, int(port)
+
+
+#: Where a server of the harness listens: ``"host:port"`` read as ``(host, port)``.
+Address = Annotated[tuple[str, int], BeforeValidator(_address)]
 
 
 def _path(value: Any, info: ValidationInfo, what: str) -> Path:
