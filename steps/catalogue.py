@@ -20,6 +20,8 @@ from lxml import etree
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
 
 from epix import clock, mutations, safexml
+from epix.hubtest import answers
+from epix.hubtest.adapters import Reply
 from epix.messages.permit import build_permit
 from epix.model import PERMIT_TYPES, PermitFacts
 from epix.namespaces import DS, EPX, qname
@@ -273,3 +275,36 @@ def delivery_options(phrase: str, draft: Draft, world: World) -> DeliveryOptions
         raise UnknownPhrase(f"the steps know no way to deliver {phrase!r}")
     make, groups = found
     return make(draft, world, *groups)
+
+
+# ---------------------------------------------------------------------------
+# A hub under test (PULL-06): "<caller> asks the hub …", "the adapter behind the hub <phrase>"
+
+_HUB_CALLERS: dict[str, str] = {
+    "we": "us",
+    "a caller without a client certificate": "none",
+    "a caller whose country has no Management Authority registered at the hub": "unregistered",
+    "a registered caller that the adapter does not accept": "disallowed",
+}
+
+_ADAPTER_ANSWERS: dict[str, Callable[[World], Callable[[bytes], Reply]]] = {
+    "answers every request": lambda world: answers.responding(
+        world.hub_rig().country, world.us.party, world.hub_rig().settings),
+    "does not answer within the hub's timeout": lambda world: answers.responding(
+        world.hub_rig().country, world.us.party, world.hub_rig().settings, delay=world.hub_rig().silence),
+    "refuses every request with a fault": lambda world: answers.refusing(),
+}
+
+
+def hub_caller(phrase: str, world: World) -> str:
+    """The identity (:meth:`World.tls`) of the caller a phrase names ("a caller without a client certificate")."""
+    if phrase not in _HUB_CALLERS:
+        raise UnknownPhrase(f"the steps know no caller of a hub called {phrase!r}")
+    return world.hub_identity(_HUB_CALLERS[phrase])
+
+
+def adapter_answer(phrase: str, world: World) -> Callable[[bytes], Reply]:
+    """How the harness's adapters answer, as a phrase says ("refuses every request with a fault")."""
+    if phrase not in _ADAPTER_ANSWERS:
+        raise UnknownPhrase(f"the steps know no way for the adapter to answer called {phrase!r}")
+    return _ADAPTER_ANSWERS[phrase](world)

@@ -20,6 +20,7 @@ from epix.report.recorder import scenario_tags
 from epix.transport import Delivery, PartnerUnreachable
 from steps.acknowledgement_steps import *  # noqa: F403 - the step definitions
 from steps.delivery_steps import *  # noqa: F403
+from steps.hub_steps import *  # noqa: F403
 from steps.lifecycle_steps import *  # noqa: F403
 from steps.observe import Answer, TlsConnection
 from steps.pull_steps import *  # noqa: F403
@@ -48,8 +49,7 @@ def scene(world: World, request: pytest.FixtureRequest) -> Scene:
     """What one scenario is about: its requirements, whether it changes a document at the
     partner (the tag ``@changes-state``), the documents in play."""
     if world.unreachable is not None:
-        url = (world.partner.binding_b or world.partner.binding_a).url
-        raise PartnerUnreachable(world.unreachable, url=url)
+        raise PartnerUnreachable(world.unreachable, url=world.endpoint_url)
     tags = read_tags(scenario_tags(request.node))
     return Scene(world, tags.requirements, tags.changes_state)
 

@@ -20,14 +20,19 @@ from functools import cached_property
 from pathlib import Path
 
 from epix import clock
+from epix.hubtest.calls import TIMEOUT_MARGIN
+from epix.hubtest.rig import HubRig, adapter_settings, harness_adapters
 from epix.messages.soap import SoapSettings
 from epix.pki import Pki
+from epix.pki import HUB_PARTY
 from epix.profile import (
-    BINDING_A_CAPABILITIES, BindingA, BindingB, OurParty, Partner, Profile, SimulatorSettings, TestDocument,
+    BINDING_A_CAPABILITIES, BindingA, BindingB, HubUnderTest, OurAdapters, OurParty, Partner, Profile,
+    SimulatorSettings, TestDocument,
 )
 from epix.signing import SigningKey, TrustStore
 from epix.transport import PartnerClient, PartnerUnreachable, SoapClient, client_context
 from epix.transport.acquaintance import Acquaintance
+from epix.transport.hub_client import HubClient
 from steps.attach import attach_exchange
 
 #: What the simulated partner claims unless the profile's [simulator] says otherwise.
@@ -52,6 +57,8 @@ _GRACE = 5.0
 def simulator_capabilities(settings: SimulatorSettings | None) -> frozenset[str]:
     if settings is not None and settings.capabilities is not None:
         return settings.capabilities
+    if settings is not None and settings.role == "hub":
+        return frozenset({"hub"})
     extra = {"async-ack"} if settings is not None and settings.acknowledgements == "async" else set()
     return SIMULATOR_CAPABILITIES | extra
 
@@ -81,6 +88,8 @@ class World:
     pki: Pki | None
     documents: list[PartnerDocument]
     unreachable: str | None = None
+    #: The hub under test and the harness's adapters behind it (capability ``hub``).
+    hub: HubRig | None = None
     _taken: set[str] = field(default_factory=set)
     _shared: dict[str, PartnerDocument] = field(default_factory=dict)
     _clients: list[object] = field(default_factory=list)
@@ -152,6 +161,45 @@ class World:
                             **self._bounds, on_exchange=attach_exchange, acquaintance=self._acquaintance(identity))
         self._clients.append(client)
         return client
+
+    def hub_client(self, identity: str = "us") -> HubClient:
+        """A client of the hub under test calling as ``identity`` (see :meth:`tls`); it waits
+        for an answer past the hub's adapter timeout and its margin, so that a late one is seen."""
+        rig = self.hub_rig()
+        bounds = dict(self._bounds)
+        bounds["timeout"] = max(bounds["timeout"], rig.silence + _GRACE)
+        client = HubClient(rig.url, ssl_context=self.tls(identity), **bounds, on_exchange=attach_exchange,
+                           acquaintance=self._acquaintance(f"hub:{identity}"))
+        self._clients.append(client)
+        return client
+
+    def hub_identity(self, kind: str) -> str:
+        """The identity (:meth:`tls`) of a caller of the hub: ``us``, ``none``, ``unregistered``
+        (a party whose country has no MA at the hub) or ``disallowed`` (a registered caller
+        the harness's adapters do not accept); a caller the profile does not name skips the scenario."""
+        if kind in ("us", "none"):
+            return kind
+        rig = self.hub_rig()
+        party = {"unregistered": rig.unregistered_caller, "disallowed": rig.disallowed_caller}[kind]
+        if party is None:
+            import pytest
+
+            pytest.skip(f"the profile names no {kind} caller of the hub (partner.hub.{kind}_caller)")
+        return party
+
+    def hub_rig(self) -> HubRig:
+        if self.hub is None:
+            import pytest
+
+            pytest.skip("the profile describes no hub under test ([partner.hub] and [us.adapters])")
+        return self.hub
+
+    @property
+    def endpoint_url(self) -> str:
+        """The partner's address, for a sentence about it."""
+        if self.hub is not None:
+            return self.hub.url
+        return (self.partner.binding_b or self.partner.binding_a).url
 
     def _acquaintance(self, identity: str) -> Acquaintance:
         return self._acquaintances.setdefault(identity, Acquaintance())
@@ -251,6 +299,8 @@ class World:
         for client in self._clients:
             with contextlib.suppress(Exception):
                 client.close()
+        if self.hub is not None:
+            self.hub.adapters.stop()
 
 
 # ---------------------------------------------------------------------------
@@ -266,6 +316,8 @@ def open_world(profile: Profile) -> Iterator[World]:
     pki = _our_pki(profile)
     documents = [PartnerDocument(d.number, d.state, d.token) for d in profile.partner.documents]
     world = World(profile, profile.partner, profile.us, pki, documents)
+    if profile.partner.hub is not None and profile.us.adapters is not None:
+        world.hub = _hub_rig(profile.partner, profile.us, harness_adapters(profile.us.adapters).start())
     try:
         _probe(world)
         yield world
@@ -283,6 +335,10 @@ def _simulated(profile: Profile) -> Iterator[World]:
     from epix.pki import init_pki
 
     settings = profile.simulator
+    if settings.role == "hub":
+        with _simulated_hub(profile) as world:
+            yield world
+        return
     us = profile.us.party
     peers = [us, *[p for p in (profile.us.other_party,) if p and p not in (us, settings.party)]]
     with tempfile.TemporaryDirectory(prefix="epix-suite-") as folder:
@@ -300,6 +356,42 @@ def _simulated(profile: Profile) -> Iterator[World]:
                 yield world
             finally:
                 world.close()
+
+
+@contextlib.contextmanager
+def _simulated_hub(profile: Profile) -> Iterator[World]:
+    """The simulated hub, with the harness's adapters behind it, and the world that calls it."""
+    from epix.hubtest.simulated import DISALLOWED_CALLER, UNREGISTERED_CALLER, simulated_hub
+    from epix.pki import init_pki
+
+    us = profile.us.party
+    adapters = profile.us.adapters or OurAdapters()
+    with tempfile.TemporaryDirectory(prefix="epix-suite-hub-") as folder:
+        pki_dir = Path(os.environ.get(PKI_CACHE_VARIABLE) or Path(folder) / "pki")
+        pki = init_pki([adapters.country, us, DISALLOWED_CALLER, UNREGISTERED_CALLER], pki_dir)
+        with simulated_hub(pki, Path(folder), caller=us, country=adapters.country, timeout=adapters.timeout,
+                           faults=profile.simulator.faults) as simulated:
+            ours = simulated.pki.party(us)
+            our_party = OurParty(party=us, client_certificate=ours.tls_client, client_key=ours.tls_client_key,
+                                 signing_certificate=ours.signing, signing_key=ours.signing_key, adapters=adapters)
+            hub = HubUnderTest(url=simulated.running.base_url, unregistered_caller=UNREGISTERED_CALLER,
+                               disallowed_caller=DISALLOWED_CALLER)
+            partner = Partner(party=HUB_PARTY, capabilities=simulator_capabilities(profile.simulator),
+                              trust_anchors=(simulated.hub_ca,), hub=hub)
+            world = World(profile.with_partner(partner, our_party), partner, our_party, simulated.pki, [])
+            world.hub = _hub_rig(partner, our_party, simulated.adapters)
+            try:
+                _probe(world)
+                yield world
+            finally:
+                world.close()
+
+
+def _hub_rig(partner: Partner, us: OurParty, adapters) -> HubRig:  # noqa: ANN001 - started HarnessAdapters
+    settings = us.adapters
+    return HubRig(url=partner.hub.url, adapters=adapters, country=settings.country, adapter_timeout=settings.timeout,
+                  settings=adapter_settings(settings), unregistered_caller=partner.hub.unregistered_caller,
+                  disallowed_caller=partner.hub.disallowed_caller, unknown_country=partner.hub.unknown_country)
 
 
 def _world_of_simulator(profile: Profile, running) -> World:  # noqa: ANN001 - epix.partner's handle
@@ -340,7 +432,9 @@ def _state_of(document) -> str:  # noqa: ANN001 - a seeded document of the simul
 def _probe(world: World) -> None:
     """One cheap call before any scenario: an unreachable partner is found once, not per scenario."""
     try:
-        if world.partner.binding_b is not None:
+        if world.hub is not None:
+            world.hub_client().wsdl()
+        elif world.partner.binding_b is not None:
             world.our_rest.status()
         elif world.partner.binding_a is not None:
             world.our_soap.service_state()

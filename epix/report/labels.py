@@ -37,6 +37,7 @@ AREAS: dict[str, str] = {
     "documents": "Permit documents and CITES rules",
     "errors": "Error handling",
     "lifecycle": "Permit lifecycle",
+    "hub": "Binding A: the hub",
 }
 
 #: Requirements whose breach puts the exchange's trust at stake; the rest are "normal".
