@@ -299,8 +299,6 @@ class World:
         for client in self._clients:
             with contextlib.suppress(Exception):
                 client.close()
-        if self.hub is not None:
-            self.hub.adapters.stop()
 
 
 # ---------------------------------------------------------------------------
@@ -316,13 +314,15 @@ def open_world(profile: Profile) -> Iterator[World]:
     pki = _our_pki(profile)
     documents = [PartnerDocument(d.number, d.state, d.token) for d in profile.partner.documents]
     world = World(profile, profile.partner, profile.us, pki, documents)
-    if profile.partner.hub is not None and profile.us.adapters is not None:
-        world.hub = _hub_rig(profile.partner, profile.us, harness_adapters(profile.us.adapters).start())
-    try:
-        _probe(world)
-        yield world
-    finally:
-        world.close()
+    with contextlib.ExitStack() as stack:
+        if profile.partner.hub is not None and profile.us.adapters is not None:
+            adapters = stack.enter_context(harness_adapters(profile.us.adapters))
+            world.hub = _hub_rig(profile.partner, profile.us, adapters)
+        try:
+            _probe(world)
+            yield world
+        finally:
+            world.close()
 
 
 def _our_pki(profile: Profile) -> Pki | None:

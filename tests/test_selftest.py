@@ -17,8 +17,10 @@ nothing behind that changes an outcome.
 
 All of it runs in each of :data:`MODES` of the partner: final Acknowledgements in the
 response (sync) or after a 202 (async), the caller named by its client certificate
-(mutual TLS) or by the ``EPIX-Party`` header; the sessions of all modes share one queue
-and :data:`SWEEP_WORKERS` workers. A fault that does not apply in a mode is left out of
+(mutual TLS) or by the ``EPIX-Party`` header; and in the mode ``hub``, where the
+simulator plays the EPIX hub with its own fault catalogue (:mod:`epix.hub.faults`) and
+the sessions run only the hub's scenarios (``@capability:hub``, PULL-06). The sessions of
+all modes share one queue and :data:`SWEEP_WORKERS` workers. A fault that does not apply in a mode is left out of
 that mode's sweep, with the reason (:attr:`Mode.not_applicable`). Run it alone, with the table on the terminal:
 ``python tests/test_selftest.py [--mode NAME] [FAULT …]``.
 """
@@ -47,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from epix.commands.run import UNUSED_PLUGINS  # noqa: E402
+from epix.hub.faults import CATALOGUE as HUB_CATALOGUE  # noqa: E402
 from epix.partner.faults import CATALOGUE, Fault  # noqa: E402
 from epix.report.labels import may_fail_for  # noqa: E402
 from epix.report.outcomes import BROKEN, FAILED, NOT_CLAIMED, PASSED, SKIPPED, RunOutcome  # noqa: E402
@@ -62,6 +65,9 @@ ACKNOWLEDGEMENT_SECONDS = 1
 #: takes half the time. Only there: in the other runs an async final Acknowledgement on a
 #: loaded machine must not look late.
 WAITED_ACKNOWLEDGEMENT_SECONDS = 0.25
+#: The seconds the simulated hub waits for the harness's adapters (PULL-06's timeout): short,
+#: so that the timeout scenario and the hub that waits too long cost a few seconds.
+HUB_ADAPTER_SECONDS = 1
 #: Worker processes, one per core of the machines it runs on.
 PARALLEL = 2
 #: Workers of the sweep over every mode: one more than the cores, since the async
@@ -84,11 +90,18 @@ class Mode:
     not_applicable: tuple[tuple[str, str], ...] = ()
     #: Scenarios (by name) that do not apply in this mode and are skipped, with the reason.
     skipped: tuple[tuple[str, str], ...] = ()
+    #: What the simulator plays: the partner, or the hub (whose sessions run only its scenarios).
+    role: str = "partner"
+
+    @property
+    def catalogue(self) -> tuple:
+        """The faults of what the simulator plays in this mode."""
+        return HUB_CATALOGUE if self.role == "hub" else CATALOGUE
 
     def faults(self, faults: list[Fault]) -> list[Fault]:
-        """``faults`` less those that do not apply in this mode."""
+        """``faults`` less those that do not apply in this mode, or belong to what it does not play."""
         left_out = dict(self.not_applicable)
-        return [fault for fault in faults if fault.name not in left_out]
+        return [fault for fault in faults if fault.name not in left_out and fault in self.catalogue]
 
 
 MODES: tuple[Mode, ...] = (
@@ -107,6 +120,7 @@ MODES: tuple[Mode, ...] = (
         ("A partner that checks client certificates ignores the test header",
          "it checks a partner with mutual TLS on"),
     )),
+    Mode("hub", "sync", True, role="hub"),
 )
 MODE = {mode.name: mode for mode in MODES}
 DEFAULT_MODE = MODES[0]
@@ -148,6 +162,22 @@ class Sweep:
 def _profile(folder: Path, faults: tuple[str, ...], mode: Mode) -> Path:
     path = folder / "profile.toml"
     listed = ", ".join(f'"{f}"' for f in faults)
+    if mode.role == "hub":
+        path.write_text(textwrap.dedent(f"""\
+            [profile]
+            name = "self-test (hub): {' '.join(faults) or 'conformant'}"
+            [us]
+            party = "CH"
+            [us.adapters]
+            country = "FR"
+            timeout = {HUB_ADAPTER_SECONDS}
+            [simulator]
+            role = "hub"
+            faults = [{listed}]
+            [timeouts]
+            answer = {ANSWER_SECONDS}
+            """))
+        return path
     path.write_text(textwrap.dedent(f"""\
         [profile]
         name = "self-test ({mode.name}): {' '.join(faults) or 'conformant'}"
@@ -176,6 +206,7 @@ def _arguments(folder: Path, faults: tuple[str, ...], mode: Mode) -> list[str]:
     return [str(SUITE), "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
             "--profile", str(_profile(folder, faults, mode)), "--epix-outcome", str(folder / "outcome.json"),
             "-p", "no:cacheprovider", "-q", "--no-header", "-p", "no:randomly", "--tb=line",
+            *(["--tags=@capability:hub"] if mode.role == "hub" else []),
             *(option for plugin in UNUSED_PLUGINS for option in ("-p", f"no:{plugin}"))]
 
 
@@ -260,10 +291,10 @@ def _serve_runs() -> None:
 
 def prepare_pki(pki: Path) -> Path:
     """The simulator's PKI, made once before runs share it (parallel runs must not race to make it)."""
-    from epix.pki import init_pki
+    from epix.pki import init_pki, with_hub
     from steps.world import UNSERVED_PARTY
 
-    init_pki(["FR", "CH", "DE", UNSERVED_PARTY], pki)
+    with_hub(init_pki(["FR", "CH", "DE", UNSERVED_PARTY], pki))
     return pki
 
 
@@ -279,11 +310,11 @@ def detect_in_modes(faults: list[Fault], pki: Path, modes: tuple[Mode, ...] = MO
     faults that make the partner wait first, then the modes' sessions taken in turn, so
     that the async sessions (which mostly wait for final Acknowledgements) run beside the
     others (which mostly compute). Each worker's last run is the conformant partner in one
-    of the modes, in turn (every mode has one when there are as many workers as modes)."""
+    of the modes, in turn (a worker takes several when there are more modes than workers)."""
     prepare_pki(pki)
     jobs = [(mode, fault) for mode in modes for fault in mode.faults(faults)]
     place = {fault.name: index for index, fault in enumerate(faults)}
-    waiting = deque(sorted(jobs, key=lambda job: (not job[1].waits, place[job[1].name], modes.index(job[0]))))
+    waiting = deque(sorted(jobs, key=lambda job: (not _waits(job[1]), place[job[1].name], modes.index(job[0]))))
     taking = threading.Lock()
     detections: dict[tuple[str, str], Detection] = {}
     afterwards: dict[str, list[tuple[RunOutcome, int, str]]] = {mode.name: [] for mode in modes}
@@ -300,8 +331,8 @@ def detect_in_modes(faults: list[Fault], pki: Path, modes: tuple[Mode, ...] = MO
                 outcome, code, log = worker.run((fault.name,), mode)
                 detections[mode.name, fault.name] = Detection(fault, outcome, code, log,
                                                               seconds=time.perf_counter() - started)
-            last = modes[index % len(modes)]
-            afterwards[last.name].append(worker.run((), last))
+            for last in modes[index::count]:
+                afterwards[last.name].append(worker.run((), last))
         finally:
             worker.close()
 
@@ -315,6 +346,11 @@ def detect_in_modes(faults: list[Fault], pki: Path, modes: tuple[Mode, ...] = MO
     return {mode.name: Sweep([detections[mode.name, fault.name] for fault in mode.faults(faults)],
                              afterwards[mode.name])
             for mode in modes}
+
+
+def _waits(fault: Fault) -> bool:
+    """Whether the simulator waits past a deadline with ``fault`` (its sessions take longer)."""
+    return getattr(fault, "waits", False) or fault.name == "hub-waits-for-adapter"
 
 
 def not_passed(outcome: RunOutcome, mode: Mode = DEFAULT_MODE) -> list:
@@ -382,7 +418,7 @@ def test_the_conformant_partner_passes_every_scenario(shared_pki: Path, mode: Mo
 def sweeps(shared_pki: Path) -> dict[str, Sweep]:
     """The sweeps of every mode, run once as one queue (:func:`detect_in_modes`)."""
     started = time.perf_counter()
-    swept = detect_in_modes(list(CATALOGUE), shared_pki)
+    swept = detect_in_modes([*CATALOGUE, *HUB_CATALOGUE], shared_pki)
     elapsed = time.perf_counter() - started
     for mode in MODES:
         table = detection_table(swept[mode.name], mode)
@@ -398,7 +434,7 @@ def sweeps(shared_pki: Path) -> dict[str, Sweep]:
 @pytest.mark.parametrize("mode", _MODES)
 def test_every_fault_is_detected_by_the_scenarios_of_its_requirement(sweeps: dict[str, Sweep], mode: Mode) -> None:
     sweep = sweeps[mode.name]
-    assert len(sweep.detections) == len(CATALOGUE) - len(mode.not_applicable)
+    assert len(sweep.detections) == len(mode.catalogue) - len(mode.not_applicable)
     missed = [d.fault.name for d in sweep.detections if not d.detected]
     assert not missed, f"faults no scenario detected: {', '.join(missed)}"
     blamed_wrongly = [d.fault.name for d in sweep.detections if d.unexpected]
@@ -433,7 +469,9 @@ if __name__ == "__main__":
     chosen_mode = DEFAULT_MODE
     if names[:1] == ["--mode"]:
         chosen_mode, names = MODE[names[1]], names[2:]
-    chosen = [f for f in CATALOGUE if not names or f.name in names]
+    elif names and all(name in {f.name for f in HUB_CATALOGUE} for name in names):
+        chosen_mode = MODE["hub"]
+    chosen = [f for f in chosen_mode.catalogue if not names or f.name in names]
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
         print(detection_table(detect(chosen, Path(scratch) / "pki", chosen_mode), chosen_mode))
