@@ -15,7 +15,7 @@ Feature: The hub passes requests for permits between Management Authorities (bin
   Scenario Outline: The hub refuses a caller it must not serve
     When <caller> asks the hub for a permit of the issuing country
     Then the hub refuses the call with its fault "<fault>"
-    And no request reached the adapter
+    And no request for that permit reached the adapter
 
     Examples:
       | caller                                                                    | fault               |
@@ -27,7 +27,7 @@ Feature: The hub passes requests for permits between Management Authorities (bin
   Scenario: The hub refuses a request for a country that has no adapter
     When we ask the hub for a permit of a country that has no adapter at the hub
     Then the hub refuses the call with its fault "CalleeNotFound"
-    And no request reached the adapter
+    And no request for that permit reached the adapter
 
   @PULL-06 @capability:hub
   Scenario: The hub gives up on an adapter that does not answer in time

@@ -64,18 +64,16 @@ def answered_in_time(scene: Scene, answer: HubAnswer) -> None:
     assert problem is None, f"{scene.ids}: {problem}"
 
 
-@then("no request reached the adapter")
-def adapter_not_called(scene: Scene) -> None:
-    calls = scene.world.hub_rig().adapters.received()
-    for call in calls:
-        attach_text("what reached the adapter", call.as_text())
+@then("no request for that permit reached the adapter")
+def adapter_not_called(scene: Scene, answer: HubAnswer) -> None:
+    calls = _calls_for(scene, answer)
     assert not calls, f"{scene.ids}: the hub should have refused the call itself, but passed {len(calls)} " \
-                      f"request(s) on to the adapter"
+                      f"request(s) for that permit on to the adapter"
 
 
 @then(parsers.re(r"we receive the adapter's (?P<what>answer|fault) unchanged"))
 def relayed_unchanged(scene: Scene, answer: HubAnswer, what: str) -> None:
-    call = _the_one_call(scene)
+    call = _the_one_call(scene, answer)
     assert answer.exchange is not None, f"{scene.ids}: the hub gave no answer: {answer.refused}"
     problem = relay_problem(answer.exchange.response_body, call.answered.body)
     assert problem is None, f"{scene.ids}: the adapter's {what} did not reach us unchanged: {problem} " \
@@ -84,15 +82,22 @@ def relayed_unchanged(scene: Scene, answer: HubAnswer, what: str) -> None:
 
 @then("the request that reached the adapter has the adapter interface's form, with the quantities we confirmed")
 def adapter_form(scene: Scene, answer: HubAnswer) -> None:
-    call = _the_one_call(scene)
+    call = _the_one_call(scene, answer)
     problems = form_problems(call, answer.asked, scene.world.hub_rig().settings.namespace)
     assert not problems, f"{scene.ids}: the request that reached the adapter is not the adapter interface's " \
                          f"form: {'; '.join(problems)}"
 
 
-def _the_one_call(scene: Scene):  # noqa: ANN202 - epix.hubtest.adapters.ReceivedCall
-    calls = scene.world.hub_rig().adapters.received()
+def _calls_for(scene: Scene, answer: HubAnswer) -> list:
+    """The requests for the permit the scenario asked for that reached the adapter, attached to the report."""
+    calls = scene.world.hub_rig().adapters.received(answer.asked.number)
     for call in calls:
         attach_text("what reached the adapter", call.as_text())
-    assert len(calls) == 1, f"{scene.ids}: one request should have reached the adapter; {len(calls)} did"
+    return calls
+
+
+def _the_one_call(scene: Scene, answer: HubAnswer):  # noqa: ANN202 - epix.hubtest.adapters.ReceivedCall
+    calls = _calls_for(scene, answer)
+    assert len(calls) == 1, f"{scene.ids}: one request for that permit should have reached the adapter; " \
+                            f"{len(calls)} did"
     return calls[0]

@@ -20,11 +20,8 @@ from functools import cached_property
 from pathlib import Path
 
 from epix import clock
-from epix.hubtest.calls import TIMEOUT_MARGIN
-from epix.hubtest.rig import HubRig, adapter_settings, harness_adapters
 from epix.messages.soap import SoapSettings
 from epix.pki import Pki
-from epix.pki import HUB_PARTY
 from epix.profile import (
     BINDING_A_CAPABILITIES, BindingA, BindingB, HubUnderTest, OurAdapters, OurParty, Partner, Profile,
     SimulatorSettings, TestDocument,
@@ -32,6 +29,7 @@ from epix.profile import (
 from epix.signing import SigningKey, TrustStore
 from epix.transport import PartnerClient, PartnerUnreachable, SoapClient, client_context
 from epix.transport.acquaintance import Acquaintance
+from epix.hubtest.rig import HubRig, adapter_settings, harness_adapters
 from epix.transport.hub_client import HubClient
 from steps.attach import attach_exchange
 
@@ -162,6 +160,36 @@ class World:
         self._clients.append(client)
         return client
 
+    def _acquaintance(self, identity: str) -> Acquaintance:
+        return self._acquaintances.setdefault(identity, Acquaintance())
+
+    @property
+    def _bounds(self) -> dict[str, float]:
+        """Every client's limits, from the profile: one deadline per exchange, the time to
+        connect within it, and the most of an answer's body that is read."""
+        return {"timeout": self.profile.timeouts.answer + _GRACE, "connect_timeout": self.profile.timeouts.connect,
+                "max_body": self.profile.limits.answer_bytes}
+
+    @cached_property
+    def our_rest(self) -> PartnerClient:
+        return self.rest()
+
+    @cached_property
+    def quiet_rest(self) -> PartnerClient:
+        """Our binding B client that attaches nothing (for polling)."""
+        return self.rest(attach=False)
+
+    @cached_property
+    def our_soap(self) -> SoapClient:
+        return self.soap()
+
+    @property
+    def acknowledgement_wait(self) -> float:
+        """How long a delivery polls for its final acknowledgement (ACK-05): twice the
+        profile's deadline and more, so that a late one is seen and reported as late."""
+        return self.profile.timeouts.acknowledgement * 2 + _GRACE
+
+    # -- a hub under test --------------------------------------------------------------
     def hub_client(self, identity: str = "us") -> HubClient:
         """A client of the hub under test calling as ``identity`` (see :meth:`tls`); it waits
         for an answer past the hub's adapter timeout and its margin, so that a late one is seen."""
@@ -200,35 +228,6 @@ class World:
         if self.hub is not None:
             return self.hub.url
         return (self.partner.binding_b or self.partner.binding_a).url
-
-    def _acquaintance(self, identity: str) -> Acquaintance:
-        return self._acquaintances.setdefault(identity, Acquaintance())
-
-    @property
-    def _bounds(self) -> dict[str, float]:
-        """Every client's limits, from the profile: one deadline per exchange, the time to
-        connect within it, and the most of an answer's body that is read."""
-        return {"timeout": self.profile.timeouts.answer + _GRACE, "connect_timeout": self.profile.timeouts.connect,
-                "max_body": self.profile.limits.answer_bytes}
-
-    @cached_property
-    def our_rest(self) -> PartnerClient:
-        return self.rest()
-
-    @cached_property
-    def quiet_rest(self) -> PartnerClient:
-        """Our binding B client that attaches nothing (for polling)."""
-        return self.rest(attach=False)
-
-    @cached_property
-    def our_soap(self) -> SoapClient:
-        return self.soap()
-
-    @property
-    def acknowledgement_wait(self) -> float:
-        """How long a delivery polls for its final acknowledgement (ACK-05): twice the
-        profile's deadline and more, so that a late one is seen and reported as late."""
-        return self.profile.timeouts.acknowledgement * 2 + _GRACE
 
     # -- parties ---------------------------------------------------------------------
     @property
@@ -362,7 +361,7 @@ def _simulated(profile: Profile) -> Iterator[World]:
 def _simulated_hub(profile: Profile) -> Iterator[World]:
     """The simulated hub, with the harness's adapters behind it, and the world that calls it."""
     from epix.hubtest.simulated import DISALLOWED_CALLER, UNREGISTERED_CALLER, simulated_hub
-    from epix.pki import init_pki
+    from epix.pki import HUB_PARTY, init_pki
 
     us = profile.us.party
     adapters = profile.us.adapters or OurAdapters()

@@ -13,13 +13,15 @@ import pytest
 
 from epix.hubtest import answers
 from epix.hubtest.adapters import HarnessAdapters, ReceivedCall, Reply
+from epix.hubtest.calls import HubAnswer, hub_fault_problem, in_time_problem
 from epix.hubtest.form import CallerRequest, form_problems
 from epix.hubtest.registry import RegisteredAdapter, write_registry
 from epix.hubtest.relay import relay_problem
+from epix.messages.hub_soap import build_hub_fault, hub_fault
 from epix.messages.soap import SoapSettings, parse_fault, parse_response
 from epix.model import Position
 from epix.pki import Pki
-from epix.transport import client_context
+from epix.transport import Exchange, client_context
 
 ADAPTER_NS = "urn:CitesDataExchange/v2/"
 ASKED = CallerRequest("ConfirmQuantities", "26FRH0001", "AB12-CD34-EF56", "FR",
@@ -178,3 +180,53 @@ def test_the_registry_names_the_adapters_and_who_may_call(tmp_path: Path, pki: P
     assert data["hub"]["callers"] == ["CH", "DE"]
     assert data["adapter"] == [{"country": "FR", "url": "https://127.0.0.1:9444/", "ca": str(pki.party("FR").ca),
                                 "timeout": 1.0, "callers": ["CH"]}]
+
+
+# ---------------------------------------------------------------------------
+# Judging the hub's answer
+
+def _answer(body: bytes, status: int = 500, elapsed: float = 0.1) -> HubAnswer:
+    exchange = Exchange("POST", "https://hub.test/api/v1/soap_api/action", {}, b"", status=status,
+                        response_headers={"content-type": "text/xml"}, response_body=body, elapsed=elapsed)
+    return HubAnswer(ASKED, exchange)
+
+
+def test_the_hubs_own_fault_holds_and_another_is_named() -> None:
+    assert hub_fault_problem(_answer(hub_fault("CalleeNotFound")), "CalleeNotFound") is None
+    assert hub_fault_problem(_answer(hub_fault("AdapterNotAvailable")), "CalleeNotFound") == (
+        "expected the hub's fault 'CalleeNotFound'; the hub answered HTTP 500 with the fault Server "
+        "'AdapterNotAvailable'")
+
+
+def test_a_hub_fault_with_the_wrong_faultcode_is_named() -> None:
+    problem = hub_fault_problem(_answer(build_hub_fault("Client", "CallerNotFound")), "CallerNotFound")
+    assert problem == "the hub's fault 'CallerNotFound' has the faultcode 'Client', not Server"
+
+
+def test_a_permit_where_a_fault_was_due_is_named() -> None:
+    permit = answers.responding("FR", "CH", SoapSettings())(_request(_CHILDREN, op="GetNonFinalCitesCertificate"))
+    problem = hub_fault_problem(_answer(permit.body, 200), "CertificateMissing")
+    assert problem.startswith("expected the hub's fault 'CertificateMissing'; the hub answered HTTP 200 (text/xml)")
+
+
+def test_a_refused_connection_is_no_fault() -> None:
+    refused = HubAnswer(ASKED, refused="the hub closed the connection during the TLS handshake")
+    assert hub_fault_problem(refused, "CertificateMissing") == (
+        "expected the hub's fault 'CertificateMissing'; the hub answered no answer: the hub closed the connection "
+        "during the TLS handshake")
+
+
+def test_an_answer_after_the_timeout_and_its_margin_is_late() -> None:
+    assert in_time_problem(_answer(b"", elapsed=6.9), 5.0) is None
+    assert in_time_problem(_answer(b"", elapsed=7.2), 5.0) == (
+        "the hub answered after 7.2 s; with the adapter's timeout of 5 s it must answer within 7 s")
+
+
+def test_the_calls_for_one_permit_are_told_apart(pki: Pki) -> None:
+    with HarnessAdapters(pki.party("FR").tls_server, pki.party("FR").tls_server_key) as adapters:
+        adapters.expect(lambda body: Reply(b"<ok/>", 200))
+        with _client(pki) as client:
+            client.post(adapters.url, content=_request(_CHILDREN))
+            client.post(adapters.url, content=_request("", op="ServiceState"))
+        assert len(adapters.received()) == 2
+        assert [call.body for call in adapters.received("26FRH0001")] == [_request(_CHILDREN)]

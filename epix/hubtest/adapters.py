@@ -114,9 +114,14 @@ class HarnessAdapters:
             self._reply = reply
             self.calls = []
 
-    def received(self) -> list[ReceivedCall]:
+    def received(self, number: str | None = None) -> list[ReceivedCall]:
+        """The requests received since :meth:`expect`; with ``number``, those that name that
+        certificate number (a hub may also call its adapters for reasons of its own)."""
         with self._lock:
-            return list(self.calls)
+            calls = list(self.calls)
+        if number is None:
+            return calls
+        return [call for call in calls if number.encode("utf-8") in call.body]
 
     async def _app(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":
