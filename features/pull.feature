@@ -12,7 +12,7 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
   Scenario: The partner reports the state of its service
     When we ask the partner for the state of its service
     Then the partner answers with a state text and no fault
-    And the answer arrives within 10 seconds
+    And the answer arrives within the adapter timeout
 
   @PULL-02 @capability:pull
   Scenario: An importing authority requests an issued permit by number and token
@@ -22,10 +22,10 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
     And that permit follows every document rule of the profile
 
   @PULL-02 @capability:pull
-  Scenario: The partner answers a request for a permit within the hub's wait of 10 seconds
+  Scenario: The partner answers a request for a permit within the hub's wait for its adapter
     Given a permit that the partner issued and that has not been used
     When we request that permit with its security token
-    Then the answer arrives within 10 seconds
+    Then the answer arrives within the adapter timeout
 
   @PULL-03 @capability:pull
   Scenario Outline: A request that names the wrong permit reveals nothing

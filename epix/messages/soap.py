@@ -27,6 +27,7 @@ import binascii
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from xml.sax.saxutils import escape
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -56,6 +57,8 @@ REQUEST_PREFIX = "v1"
 RESPONSE_PREFIX = "v2"
 #: The two answers of ``ServiceState`` the profile names (3.1); any other is a warning.
 SERVICE_STATES: tuple[str, ...] = ("available", "unavailable")
+#: Seconds the deployed hub waited for an adapter's answer unless told otherwise (``time_out``, 3.1).
+ADAPTER_TIMEOUT = 5.0
 #: An attachment carried as a MIME part of the message is referred to by this scheme.
 CID = "cid:"
 _NON_NEGATIVE_INTEGER = re.compile(r"\+?[0-9]+|-0+")
@@ -200,6 +203,41 @@ def parse_request(body: bytes, settings: SoapSettings) -> SoapRequest:
         quantities = element.find("ConfirmedQuantities")
         request.positions = None if quantities is None else _positions(quantities, where)
     return request
+
+
+def with_prefixes(message: bytes, *, envelope: str, request: str | None) -> bytes:
+    """A request written with other namespace prefixes: ``envelope`` for the SOAP envelope,
+    ``request`` for the request namespace, or ``None`` to make that the default namespace
+    of the request element (its unqualified children then undeclare it, ``xmlns=""``).
+    To a namespace-aware reader it is the same message (PULL-11)."""
+    root = safexml.parse(message, source="SOAP request")
+    prefixes = {SOAP: envelope}
+    parts: list[str] = []
+
+    def write(element: etree._Element, declared: dict[str | None, str]) -> None:
+        name = etree.QName(element)
+        scope = dict(declared)
+        declarations = []
+        if name.namespace and name.namespace not in prefixes:  # the request element
+            prefixes[name.namespace] = request
+            declarations.append(f' xmlns:{request}="{escape(name.namespace)}"' if request else
+                                f' xmlns="{escape(name.namespace)}"')
+            scope[request] = name.namespace
+        if not name.namespace and scope.get(None):
+            declarations.append(' xmlns=""')
+            scope[None] = ""
+        if element is root:
+            declarations.insert(0, f' xmlns:{envelope}="{SOAP}"')
+        prefix = prefixes.get(name.namespace) if name.namespace else None
+        qualified = f"{prefix}:{name.localname}" if prefix else name.localname
+        parts.append(f"<{qualified}{''.join(declarations)}>{escape(element.text or '')}")
+        for child in element:
+            if isinstance(child.tag, str):
+                write(child, scope)
+        parts.append(f"</{qualified}>")
+
+    write(root, {})
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + "".join(parts)).encode("utf-8")
 
 
 def request_country(body: bytes, settings: SoapSettings) -> str | None:
