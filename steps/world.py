@@ -195,6 +195,13 @@ class World:
         """The partner's country: its party ID up to any ``-`` (binding A's issuing country)."""
         return self.partner.party.split("-", 1)[0]
 
+    @property
+    def another_country(self) -> str:
+        """A country other than the partner's, to name as the issuing country (PULL-12): ours,
+        or another pilot country when we share the partner's."""
+        ours = self.us.party.split("-", 1)[0]
+        return ours if ours != self.partner_country else next(c for c in ("CH", "FR") if c != self.partner_country)
+
     def unserved_party(self) -> str:
         """A harness party the partner registers but does not serve (``us.unserved_party``,
         PULL-05); without one, the scenario is skipped: it cannot be shown."""
