@@ -138,6 +138,8 @@ def _child_namespaces(body: bytes) -> set[str | None]:
 
 
 def test_qualifies_children(hub_pki: Pki, registry: Path, ch: RunningPartner) -> None:
+    with hub_with(hub_pki, registry) as hub:
+        assert _child_namespaces(_forwarded(hub, ch)) == {None}
     with hub_with(hub_pki, registry, "hub-qualifies-children") as hub:
         sent = _forwarded(hub, ch)
     assert _child_namespaces(sent) == {ch.config.soap.namespace}
