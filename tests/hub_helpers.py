@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,19 +51,13 @@ def positions(*pairs: tuple[str, int]) -> list[Position]:
 
 def write_registry(path: Path, pki: Pki, adapters: list[dict[str, object]], callers: tuple[str, ...] = ("CH", "FR"),
                    ) -> Path:
-    """A registry file at ``path``: ``[hub]`` with ``callers`` and the PKI's hub client certificate, then ``adapters``."""
+    """A registry file at ``path``: ``[hub]`` with ``callers`` and the PKI's hub client certificate, then
+    ``adapters`` (JSON's strings, numbers and lists are TOML's too)."""
     hub = pki.party(HUB_PARTY)
     lines = ["[hub]", f'client_certificate = "{hub.tls_client}"', f'client_key = "{hub.tls_client_key}"',
-             f"callers = [{', '.join(repr(c).replace(chr(39), chr(34)) for c in callers)}]"]
+             f"callers = {json.dumps(list(callers))}"]
     for adapter in adapters:
-        lines += ["", "[[adapter]]"]
-        for key, value in adapter.items():
-            if isinstance(value, str):
-                lines.append(f'{key} = "{value}"')
-            elif isinstance(value, (list, tuple)):
-                lines.append(f"{key} = [{', '.join(chr(34) + v + chr(34) for v in value)}]")
-            else:
-                lines.append(f"{key} = {value}")
+        lines += ["", "[[adapter]]", *(f"{key} = {json.dumps(value)}" for key, value in adapter.items())]
     path.write_text("\n".join(lines) + "\n")
     return path
 
