@@ -143,3 +143,12 @@ def test_the_hub_serves_logs_each_call_and_stops_cleanly(tmp_path: Path, hub_pki
     assert process.returncode == 0, rest
     assert re.search(r"POST /api/v1/soap_api/action ServiceState from FR for CH -> 200 relayed", rest), rest
     assert "epix simulate: stopped" in rest
+
+
+def test_the_example_registry_reads(tmp_path: Path, hub_pki: Pki) -> None:
+    example = Path(__file__).resolve().parents[1] / "fixtures/hub/adapters.example.toml"
+    (tmp_path / "adapters.toml").write_text(example.read_text())
+    (tmp_path / "pki").symlink_to(hub_pki.root)
+    registry = load_registry(tmp_path / "adapters.toml")
+    assert registry.client_certificate == tmp_path / "pki/XX-HUB/tls-client.pem"
+    assert registry.adapters["CH"].callers == ("FR",) and registry.adapters["FR"].timeout == DEFAULT_TIMEOUT
