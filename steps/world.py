@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 
 from epix import clock
-from epix.messages.soap import SoapSettings
+from epix.messages.soap import ADAPTER_TIMEOUT, SoapSettings
 from epix.pki import Pki
 from epix.profile import (
     BINDING_A_CAPABILITIES, BindingA, BindingB, HubUnderTest, OurAdapters, OurParty, Partner, Profile,
@@ -160,6 +160,13 @@ class World:
         self._clients.append(client)
         return client
 
+    @property
+    def adapter_timeout(self) -> float:
+        """Seconds within which the partner's adapter must answer (PULL-01, PULL-02): the
+        profile's adapter timeout, or the exchange bound ``[timeouts] answer`` when shorter."""
+        self._require_binding("binding_a")
+        return min(self.partner.binding_a.timeout, self.profile.timeouts.answer)
+
     def _acquaintance(self, identity: str) -> Acquaintance:
         return self._acquaintances.setdefault(identity, Acquaintance())
 
@@ -234,6 +241,13 @@ class World:
     def partner_country(self) -> str:
         """The partner's country: its party ID up to any ``-`` (binding A's issuing country)."""
         return self.partner.party.split("-", 1)[0]
+
+    @property
+    def another_country(self) -> str:
+        """A country other than the partner's, to name as the issuing country (PULL-12): ours,
+        or another pilot country when we share the partner's."""
+        ours = self.us.party.split("-", 1)[0]
+        return ours if ours != self.partner_country else next(c for c in ("CH", "FR") if c != self.partner_country)
 
     def unserved_party(self) -> str:
         """A harness party the partner registers but does not serve (``us.unserved_party``,
@@ -347,7 +361,7 @@ def _simulated(profile: Profile) -> Iterator[World]:
             settings.party, pki_dir=pki.root, peers=tuple(peers), db_path=Path(folder) / "partner.db",
             faults=settings.faults, mtls=settings.mtls, ack_mode=settings.acknowledgements, seed=SIMULATOR_SEED,
             seed_each_state=SIMULATOR_SEED_EACH_STATE,
-            ack_deadline=profile.timeouts.acknowledgement, pull_deadline=profile.timeouts.answer,
+            ack_deadline=profile.timeouts.acknowledgement, pull_deadline=_simulated_adapter_timeout(profile),
         ) as running:
             world = _world_of_simulator(profile, running)
             try:
@@ -405,7 +419,8 @@ def _world_of_simulator(profile: Profile, running) -> World:  # noqa: ANN001 - e
     seeded = running.documents()
     partner = Partner(
         party=settings.party, capabilities=claims, trust_anchors=(theirs.ca,), crls=(theirs.crl,),
-        binding_a=BindingA(url=running.soap_url) if claims & set(BINDING_A_CAPABILITIES) else None,
+        binding_a=(BindingA(url=running.soap_url, timeout=_simulated_adapter_timeout(profile))
+                   if claims & set(BINDING_A_CAPABILITIES) else None),
         binding_b=BindingB(url=running.base_url), mtls=settings.mtls, acknowledgements=settings.acknowledgements,
         size_limit_bytes=running.config.max_body,
         documents=tuple(TestDocument(d.number, _state_of(d), d.token) for d in seeded),
@@ -415,6 +430,12 @@ def _world_of_simulator(profile: Profile, running) -> World:  # noqa: ANN001 - e
                  for d in seeded]
     completed = profile.with_partner(partner, us)
     return World(completed, partner, us, pki, documents)
+
+
+def _simulated_adapter_timeout(profile: Profile) -> float:
+    """The simulated adapter's timeout: the spec's default, or the profile's exchange bound
+    when that is shorter (the self-test's quick runs)."""
+    return min(ADAPTER_TIMEOUT, profile.timeouts.answer)
 
 
 def _state_of(document) -> str:  # noqa: ANN001 - a seeded document of the simulator
