@@ -7,7 +7,6 @@ there and runs the hub's scenarios against the hub's URL.
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 from epix.hub.running import HubConfig, start_hub
 from epix.hubtest.registry import RegisteredAdapter, write_registry
 from epix.pki import HUB_PARTY, init_pki, with_hub
+from epix.report.outcomes import PASSED, RunOutcome
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,7 +68,6 @@ def test_the_hub_scenarios_run_against_a_hub_the_profile_describes(tmp_path: Pat
         done = subprocess.run([sys.executable, "-m", "epix", "run", "--profile", str(profile), "--tags",
                                "@capability:hub", "--report-dir", str(reports), "--no-html"],
                               cwd=ROOT, capture_output=True, text=True, timeout=300)
-    outcomes = [json.loads(path.read_text()) for path in reports.rglob("outcome.json")]
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    results = outcomes[0]["results"]
-    assert len(results) == 8 and {r["outcome"] for r in results} == {"passed"}, results
+    [outcome] = [RunOutcome.load(path) for path in reports.rglob("outcome.json")]
+    assert len(outcome.results) == 8 and {r.outcome for r in outcome.results} == {PASSED}, outcome.results

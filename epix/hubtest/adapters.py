@@ -148,8 +148,9 @@ class HarnessAdapters:
             answer = reply(call.body)
         call.answered = answer
         await self._wait(answer.delay)
+        # Each connection serves one request: the adapters stop at once, with no idle connection to wait for.
         await send({"type": "http.response.start", "status": answer.status,
-                    "headers": [(b"content-type", answer.content_type.encode("latin-1"))]})
+                    "headers": [(b"content-type", answer.content_type.encode("latin-1")), (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": answer.body})
 
     async def _wait(self, seconds: float) -> None:
