@@ -230,3 +230,15 @@ def test_the_calls_for_one_permit_are_told_apart(pki: Pki) -> None:
             client.post(adapters.url, content=_request("", op="ServiceState"))
         assert len(adapters.received()) == 2
         assert [call.body for call in adapters.received("26FRH0001")] == [_request(_CHILDREN)]
+
+
+def test_an_address_in_use_is_named(pki: Pki) -> None:
+    from epix.partner.server import ServerError
+
+    with HarnessAdapters(pki.party("FR").tls_server, pki.party("FR").tls_server_key) as first:
+        taken = HarnessAdapters(pki.party("FR").tls_server, pki.party("FR").tls_server_key, port=int(
+            first.url.rsplit(":", 1)[1].strip("/")))
+        with pytest.raises(ServerError) as caught:
+            taken.start()
+    assert str(caught.value).startswith(f"the harness's adapters cannot listen on 127.0.0.1:{taken.port} (")
+    assert str(caught.value).endswith("; give another address in us.adapters.listen")

@@ -93,7 +93,8 @@ class HarnessAdapters:
         try:
             self._server = BackgroundServer(self._app, ssl_context=context, host=self.host, port=self.port)
         except ServerError as error:
-            raise ServerError(f"the harness's adapters cannot listen on {self.host}:{self.port}: {error}") from None
+            reason = str(error).split(";")[0]
+            raise ServerError(f"the harness's adapters {reason}; give another address in us.adapters.listen") from None
         self._server.start()
         return self
 

@@ -63,11 +63,13 @@ def environment(profile: Profile) -> dict[str, str]:
             values["Binding A URL"] = partner.binding_a.url
         if partner.binding_b is not None:
             values["Binding B URL"] = partner.binding_b.url
+        if partner.hub is not None:
+            values["Hub URL"] = partner.hub.url
         values["Capabilities claimed"] = ", ".join(sorted(partner.capabilities))
         values["Mutual TLS"] = "on" if partner.mtls else "off (test header)"
         values["Acknowledgements"] = partner.acknowledgements
     if profile.simulator is not None:
-        values["Simulated partner"] = "yes"
+        values["Simulated partner"] = "yes, the EPIX hub" if profile.simulator.role == "hub" else "yes"
         values["Simulator faults"] = ", ".join(profile.simulator.faults) or "none (conformant)"
     return values
 
