@@ -29,6 +29,7 @@ from epix.profile import (
 from epix.signing import SigningKey, TrustStore
 from epix.transport import PartnerClient, PartnerUnreachable, SoapClient, client_context
 from epix.transport.acquaintance import Acquaintance
+from epix.hubtest.adapters import HarnessAdapters
 from epix.hubtest.rig import HubRig, adapter_settings, harness_adapters
 from epix.transport.hub_client import HubClient
 from steps.attach import attach_exchange
@@ -400,7 +401,7 @@ def _simulated_hub(profile: Profile) -> Iterator[World]:
                 world.close()
 
 
-def _hub_rig(partner: Partner, us: OurParty, adapters) -> HubRig:  # noqa: ANN001 - started HarnessAdapters
+def _hub_rig(partner: Partner, us: OurParty, adapters: HarnessAdapters) -> HubRig:
     settings = us.adapters
     return HubRig(url=partner.hub.url, adapters=adapters, country=settings.country, adapter_timeout=settings.timeout,
                   settings=adapter_settings(settings), unregistered_caller=partner.hub.unregistered_caller,

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from epix.hub.running import HubConfig, RunningHub, start_hub
 from epix.hubtest.adapters import HarnessAdapters
 from epix.hubtest.registry import RegisteredAdapter, write_registry
 from epix.pki import HUB_PARTY, Pki, with_hub
@@ -26,10 +27,9 @@ UNREGISTERED_CALLER = "AT"
 
 @dataclass
 class SimulatedHub:
-    """The started hub (``running``: :class:`epix.hub.running.RunningHub`), the adapters
-    behind it, the PKI, and the CA of the hub's server certificate."""
+    """The started hub, the adapters behind it, the PKI, and the CA of the hub's server certificate."""
 
-    running: object
+    running: RunningHub
     adapters: HarnessAdapters
     pki: Pki
     hub_ca: Path
@@ -40,8 +40,6 @@ def simulated_hub(pki: Pki, folder: Path, *, caller: str, country: str, timeout:
                   faults: Sequence[str] = ()) -> Iterator[SimulatedHub]:
     """Start the harness's adapters for ``country`` and the simulated hub in front of them,
     with ``faults``; ``caller`` is the registered caller the adapters serve."""
-    from epix.hub.running import HubConfig, start_hub
-
     pki = with_hub(pki)
     hub, adapter = pki.party(HUB_PARTY), pki.party(country)
     with HarnessAdapters(adapter.tls_server, adapter.tls_server_key, client_cas=(hub.ca,)) as adapters:
