@@ -33,7 +33,8 @@ Feature: The hub passes requests for permits between Management Authorities (bin
   Scenario: The hub gives up on an adapter that does not answer in time
     Given the issuing authority's adapter behind the hub does not answer within the hub's timeout
     When we ask the hub for a permit of the issuing country
-    Then the hub refuses the call with its timeout fault
+    Then the request for that permit reached the adapter
+    And the hub refuses the call with its timeout fault
     And the hub answers within the adapter's timeout plus 2 seconds
 
   @PULL-06 @capability:hub

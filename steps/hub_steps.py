@@ -71,6 +71,11 @@ def adapter_not_called(scene: Scene, answer: HubAnswer) -> None:
                       f"request(s) for that permit on to the adapter"
 
 
+@then("the request for that permit reached the adapter")
+def adapter_called(scene: Scene, answer: HubAnswer) -> None:
+    _the_one_call(scene, answer)
+
+
 @then(parsers.re(r"we receive the adapter's (?P<what>answer|fault) unchanged"))
 def relayed_unchanged(scene: Scene, answer: HubAnswer, what: str) -> None:
     call = _the_one_call(scene, answer)
