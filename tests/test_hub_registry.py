@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hub_helpers import hub_pki, write_registry  # noqa: F401 - fixture
+from hub_helpers import hub_pki  # noqa: F401 - fixture
 
 from epix.cli import main
 from epix.hub.registry import DEFAULT_TIMEOUT, RegistryError, load_registry
