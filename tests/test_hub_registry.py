@@ -3,6 +3,7 @@ a bad registry is one sentence naming the file and the entry (exit 2), never a t
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hub_helpers import hub_pki, write_registry  # noqa: F401 - fixture
+from hub_helpers import hub_pki  # noqa: F401 - fixture
 
 from epix.cli import main
 from epix.hub.registry import DEFAULT_TIMEOUT, RegistryError, load_registry
@@ -98,6 +99,7 @@ def test_an_unreadable_registry_is_a_sentence(tmp_path: Path) -> None:
     (["--adapters", "{tmp}/missing.toml"], "cannot read the adapter registry"),
     (["--adapters", "{tmp}/bad.toml"], "url missing"),
     (["--fault", "ack-unsigned"], "unknown hub fault ack-unsigned"),
+    (["--workers", "2"], "--workers is for the partner"),
 ])
 def test_the_command_says_what_is_wrong_and_exits_2(tmp_path: Path, hub_pki: Pki, capsys: pytest.CaptureFixture[str],
                                                      arguments: list[str], message: str) -> None:
@@ -120,8 +122,9 @@ def test_the_command_lists_the_hub_faults(capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_the_hub_serves_logs_each_call_and_stops_cleanly(tmp_path: Path, hub_pki: Pki) -> None:
+    documents = tmp_path / "documents.json"
     process = subprocess.Popen([sys.executable, "-m", "epix", "simulate", "--role", "hub", "--pki", str(hub_pki.root),
-                                "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                "--port", "0", "--documents-json", str(documents)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         lines: list[str] = []
         deadline = time.monotonic() + 30
@@ -137,6 +140,8 @@ def test_the_hub_serves_logs_each_call_and_stops_cleanly(tmp_path: Path, hub_pki
         response = httpx.post(found.group(1), content=build_call("ServiceState", country="CH"),
                               headers=call_headers("ServiceState"), verify=context, trust_env=False)
         assert response.status_code == 200 and read_answer(response.content).text == "available"
+        listed = json.loads(documents.read_text())
+        assert {"CH", "FR", "DE"} <= {d["country"] for d in listed} and all(d["token"] for d in listed)
     finally:
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=30)

@@ -9,6 +9,7 @@ It logs one line per call and stops cleanly on Ctrl-C (SIGINT) or SIGTERM.
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -31,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     if args.list_faults:
         print(listing())
         return Exit.OK
+    if args.workers != 1:
+        raise UsageError("--workers is for the partner: the hub serves from one process")
     try:
         faults = check_names(args.fault)
         if args.adapters is not None:
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     except (ServerError, TlsSetupError, PkiError, RegistryError) as exc:
         raise UsageError(str(exc)) from None
     with hub:
-        _announce(hub, config)
+        _announce(hub, config, args.documents_json)
         _wait_for_signal()
     print("epix simulate: stopped", file=sys.stderr, flush=True)
     return Exit.OK
@@ -65,7 +68,7 @@ def _pki(directory: Path) -> Pki:
         raise UsageError(str(exc)) from None
 
 
-def _announce(hub: RunningHub, config: HubConfig) -> None:
+def _announce(hub: RunningHub, config: HubConfig, documents_json: Path | None) -> None:
     faults = ", ".join(config.faults) or "none (conformant)"
     identity = "client certificate C=" if config.mtls else "X-SSL-CLIENT-S-DN header C="
     print(f"epix simulate: hub listening on {hub.base_url} (WSDL: {hub.wsdl_url}; calls: {hub.action_url})", flush=True)
@@ -74,8 +77,13 @@ def _announce(hub: RunningHub, config: HubConfig) -> None:
     print(f"  server CA: {hub.server_ca}", flush=True)
     for country, entry in hub.hub.registry.adapters.items():
         print(f"  adapter {country}: {entry.url} (timeout {entry.timeout:g} s)", flush=True)
-    for country, partner in hub.partners.items():
-        for document in partner.documents():
+    documents = {country: partner.documents() for country, partner in hub.partners.items()}
+    if documents_json is not None:
+        documents_json.write_text(json.dumps(
+            [{"country": country, **d.as_dict()} for country, listed in documents.items() for d in listed], indent=2)
+            + "\n")
+    for country, listed in documents.items():
+        for document in listed:
             print(f"  document {document.number} token {document.token} of {country} {document.document_type} "
                   f"{document.state}", flush=True)
 

@@ -8,6 +8,7 @@ replace. A failed check raises :class:`HubRefusal`.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from cryptography import x509
@@ -73,9 +74,14 @@ class Gate:
 
 def _country_of_certificate(scope: dict) -> str | None:
     chain = ((scope.get("extensions") or {}).get("tls") or {}).get("client_cert_chain") or []
-    if not chain:
-        return None
-    certificate = x509.load_pem_x509_certificate(chain[0].encode("ascii"))
+    return _country_of_pem(chain[0]) if chain else None
+
+
+@functools.lru_cache(maxsize=256)
+def _country_of_pem(pem: str) -> str | None:
+    """The ``C=`` of a client certificate (verified by the TLS layer); kept per certificate,
+    since a kept-alive caller sends the same one with every call."""
+    certificate = x509.load_pem_x509_certificate(pem.encode("ascii"))
     countries = certificate.subject.get_attributes_for_oid(NameOID.COUNTRY_NAME)
     return str(countries[0].value) if countries else None
 

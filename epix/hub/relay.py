@@ -86,6 +86,8 @@ class Relay:
 
 
 def _carries_fault(body: bytes) -> bool:
+    if b"Fault" not in body:
+        return False
     try:
         root = safexml.parse(body, source="adapter answer")
     except safexml.XmlRefused:
