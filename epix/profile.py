@@ -284,6 +284,24 @@ class SimulatorSettings(_Table):
     acknowledgements: Acknowledgements = "sync"
     capabilities: frozenset[Capability] | None = None
 
+    @field_validator("faults")
+    @classmethod
+    def _known_faults(cls, faults: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        """Each fault is one of what the simulator plays: the partner's switchboard or the hub's."""
+        if info.data.get("role") == "hub":
+            from epix.hub.faults import FAULTS as known
+
+            listing = "epix simulate --role hub --list-faults"
+        else:
+            from epix.partner.faults import FAULTS, HOSTILES
+
+            known, listing = {**FAULTS, **HOSTILES}, "epix simulate --list-faults"
+        unknown = [name for name in faults if name not in known]
+        if unknown:
+            role = "the hub" if info.data.get("role") == "hub" else "the partner"
+            raise ValueError(f"names {', '.join(map(repr, unknown))}, not a fault mode of {role}; see {listing}.")
+        return faults
+
 
 class Timeouts(_Table):
     """Seconds. ``answer`` bounds every exchange as a whole (an answer not complete by then

@@ -97,3 +97,26 @@ def test_every_setting_of_the_example_hub_profile_is_explained() -> None:
     for number, line in enumerate(lines):
         if re.match(r"^[a-z_]+\s*=", line):
             assert lines[number - 1].lstrip().startswith("#"), f"line {number + 1} ({line!r}) has no comment above it"
+
+
+@pytest.mark.parametrize(("role", "fault", "expected"), [
+    ("hub", "ack-unsigned", "simulator.faults names 'ack-unsigned', not a fault mode of the hub; "
+                            "see epix simulate --role hub --list-faults."),
+    ("partner", "hub-drops-quantities", "simulator.faults names 'hub-drops-quantities', not a fault mode of the "
+                                        "partner; see epix simulate --list-faults."),
+])
+def test_a_fault_of_what_the_simulator_does_not_play_is_named(tmp_path: Path, role: str, fault: str,
+                                                              expected: str) -> None:
+    profile = tmp_path / "sim.toml"
+    profile.write_text(f'[us]\nparty = "CH"\n[simulator]\nrole = "{role}"\nfaults = ["{fault}"]\n')
+    with pytest.raises(ProfileError) as caught:
+        load_profile(profile)
+    assert caught.value.problems == [expected]
+
+
+def test_the_faults_of_what_the_simulator_plays_are_accepted(tmp_path: Path) -> None:
+    profile = tmp_path / "sim.toml"
+    profile.write_text('[us]\nparty = "CH"\n[simulator]\nrole = "hub"\nfaults = ["hub-drops-quantities"]\n')
+    assert load_profile(profile).simulator.faults == ("hub-drops-quantities",)
+    profile.write_text('[us]\nparty = "CH"\n[simulator]\nfaults = ["ack-unsigned", "trickle"]\n')
+    assert load_profile(profile).simulator.faults == ("ack-unsigned", "trickle")
