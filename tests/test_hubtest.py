@@ -242,3 +242,15 @@ def test_an_address_in_use_is_named(pki: Pki) -> None:
             taken.start()
     assert str(caught.value).startswith(f"the harness's adapters cannot listen on 127.0.0.1:{taken.port} (")
     assert str(caught.value).endswith("; give another address in us.adapters.listen")
+
+
+def test_a_request_past_the_cap_is_refused_and_kept_in_part(pki: Pki, monkeypatch: pytest.MonkeyPatch) -> None:
+    from epix.hubtest import adapters as module
+
+    monkeypatch.setattr(module, "MAX_BODY", 1000)
+    with HarnessAdapters(pki.party("FR").tls_server, pki.party("FR").tls_server_key) as adapters:
+        adapters.expect(lambda body: Reply(b"<ok/>", 200))
+        with _client(pki) as client:
+            assert client.post(adapters.url, content=b"x" * 5000).status_code == 413
+        [call] = adapters.received()
+        assert len(call.body) == 1000 and call.answered.status == 413

@@ -22,6 +22,8 @@ from epix.transport import server_context
 
 #: How often a held answer looks whether the adapters are stopping (seconds).
 _POLL = 0.05
+#: The most of a request's body the adapters keep; a larger one is refused with HTTP 413.
+MAX_BODY = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -133,17 +135,20 @@ class HarnessAdapters:
         body = bytearray()
         while True:
             message = await receive()
-            body.extend(message.get("body", b""))
+            if len(body) <= MAX_BODY:
+                body.extend(message.get("body", b""))
             if not message.get("more_body"):
                 break
         tls = (scope.get("extensions") or {}).get("tls") or {}
         call = ReceivedCall(scope["method"], scope["path"],
                             {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
-                            bytes(body), tls.get("client_cert_name"), time.monotonic())
+                            bytes(body[:MAX_BODY]), tls.get("client_cert_name"), time.monotonic())
         with self._lock:
             self.calls.append(call)
             reply = self._reply
-        if reply is None:
+        if len(body) > MAX_BODY:
+            answer = Reply(b"the request is larger than the harness's adapters accept", 413, content_type="text/plain")
+        elif reply is None:
             answer = Reply(b"the harness's adapters were not told what to answer", 503, content_type="text/plain")
         else:
             answer = reply(call.body)
