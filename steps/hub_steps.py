@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from pytest_bdd import given, parsers, then, when
 
 from epix.hubtest import answers
@@ -11,14 +9,9 @@ from epix.hubtest.calls import HubAnswer, ask, hub_fault_problem, in_time_proble
 from epix.hubtest.form import CallerRequest, form_problems
 from epix.hubtest.relay import relay_problem
 from epix.messages.hub_soap import TIMEOUT_FAULTSTRING
-from epix.model import Position
 from steps.attach import attach_text
 from steps.catalogue import adapter_answer, hub_caller
 from steps.scene import Scene
-
-#: What "the quantities inspected" of a permit are in the confirmation through the hub.
-_INSPECTED = (Position("A", Decimal(3)), Position("B", Decimal(1)))
-
 
 @given(parsers.re(r"the issuing authority's adapter behind the hub (?P<phrase>.+)"))
 def adapter_answers(scene: Scene, phrase: str) -> None:
@@ -39,7 +32,7 @@ def ask_for_permit(scene: Scene, caller: str, whom: str) -> HubAnswer:
 def confirm_through_hub(scene: Scene) -> HubAnswer:
     rig = scene.world.hub_rig()
     asked = CallerRequest("ConfirmQuantities", answers.new_number(rig.country), answers.new_token(), rig.country,
-                          _INSPECTED)
+                          answers.INSPECTED)
     return ask(scene.world.hub_client(), asked)
 
 

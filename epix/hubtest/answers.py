@@ -12,17 +12,20 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 
 from epix import clock
 from epix.hubtest.adapters import Reply
 from epix.messages.permit import build_permit
 from epix.messages.soap import CERTIFICATE_OPERATIONS, OPERATIONS, SoapSettings, build_fault, build_response
-from epix.model import AckError
+from epix.model import AckError, Position
 from epix.samples import sample_permit
 
 #: Texts of the responses without a permit.
 RESULT_TEXT = "Quantities confirmed"
 STATE_TEXT = "available"
+#: The quantities the caller confirms through the hub (items A and B of a permit).
+INSPECTED = (Position("A", Decimal(3)), Position("B", Decimal(1)))
 #: The adapter's fault: a wrong security token (PULL-03).
 FAULT_CODE = "EPX-309"
 FAULT_STRING = "The security token does not match the certificate"

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from epix.hubtest.form import CallerRequest
+from epix.messages.errors import MessageError
 from epix.messages.hub_soap import HUB_FAULTS
 from epix.messages.soap import SoapFault, parse_fault
 from epix.safexml import XmlRefused
-from epix.messages.errors import MessageError
 from epix.transport import Exchange, PartnerUnreachable
 from epix.transport.hub_client import HubClient
 
