@@ -29,6 +29,7 @@ def client(hub: RunningHub, hub_pki: Pki):  # noqa: ANN201
     files = hub_pki.party("FR")
     session.cert = (str(files.tls_client), str(files.tls_client_key))
     transport = zeep.transports.Transport(session=session, timeout=10, operation_timeout=10)
+    # Lenient reading: the relayed answer has 0..n Attachments and, signed, a qualified rsm:CITESEPermit.
     yield zeep.Client(hub.wsdl_url, transport=transport, settings=zeep.Settings(strict=False))
     session.close()
 
