@@ -360,3 +360,54 @@ def test_chromium_shows_the_scenario_count_and_a_failed_scenarios_request(faulty
     assert "Failed" in page
     assert "request: POST /epix/v1/envelopes" in page, page[:2000]
     assert "response: HTTP" in page
+
+
+# ---------------------------------------------------------------------------
+# A run with warnings, as Allure shows it
+
+@pytest.fixture(scope="module")
+def warned_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`epix run` against the simulated partner whose binding-A faults name no EPX code: the
+    PULL-03 scenarios pass with a warning, PULL-02's pass."""
+    folder = tmp_path_factory.mktemp("warned-run")
+    profile = folder / "profile.toml"
+    profile.write_text('[us]\nparty = "CH"\nother_party = "DE"\n[simulator]\nparty = "FR"\nfaults = ["no-epx-codes"]\n')
+    done = subprocess.run([sys.executable, "-c", _MAIN, "run", "--profile", str(profile), "--tags",
+                           "@PULL-03 or @PULL-02", "--report-dir", str(folder / "run")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (folder / "run" / "allure-report" / "index.html").exists(), done.stdout + done.stderr
+    return folder / "run"
+
+
+def test_allure_labels_each_warning_and_says_the_scenario_passed_with_one(warned_run: Path) -> None:
+    results = [json.loads(p.read_text()) for p in (warned_run / "allure-results").glob("*-result.json")]
+    warned = [r for r in results if any(label["name"] == "warning" for label in r["labels"])]
+    assert len(warned) == 2 and len(results) == 4
+    for result in warned:
+        warnings = [label["value"] for label in result["labels"] if label["name"] == "warning"]
+        assert result["status"] == "passed"
+        assert result["statusDetails"]["message"] == f"Passed with a warning: {warnings[0]}"
+        assert warnings[0].startswith("PULL-03: the fault names no EPX code (RECOMMENDED: EPX-30")
+    assert all(r["status"] == "passed" and not r.get("statusDetails") for r in results if r not in warned)
+
+
+def _embedded(report: Path, name: str) -> object:
+    """A data file of the single-file Allure report (embedded base64-encoded)."""
+    import base64
+
+    html = (report / "index.html").read_text(encoding="utf-8", errors="replace")
+    found = re.search(rf'd\("{re.escape(name)}","([A-Za-z0-9+/=]+)"\)', html)
+    assert found, f"the report embeds no {name}"
+    return json.loads(base64.b64decode(found.group(1)))
+
+
+def test_the_report_shows_the_warned_scenarios_in_their_own_category(warned_run: Path) -> None:
+    categories = _embedded(warned_run / "allure-report", "widgets/categories.json")
+    assert [(c["name"], c["statistic"]["passed"], c["statistic"]["total"]) for c in categories["items"]] == [
+        ("Passed with a warning", 2, 2)]
+
+
+def test_the_report_sorts_a_partner_defect_into_its_category(faulty_run: Path) -> None:
+    categories = _embedded(faulty_run / "allure-report", "widgets/categories.json")
+    assert "Partner defects" in [c["name"] for c in categories["items"]]
