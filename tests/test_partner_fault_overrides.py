@@ -106,7 +106,7 @@ def test_overrides_of_one_seam_wrap_each_other_in_catalogue_order(pki: Pki, tmp_
 def test_every_lapse_has_one_override_apart_from_the_faults() -> None:
     assert set(LAPSE_OVERRIDES) == set(LAPSE_NAMES) == {lapse.name for lapse in LAPSES}
     assert not set(LAPSE_NAMES) & set(FAULTS)
-    assert Faults(["no-epx-codes", "ack-unsigned"]).lapses == {"no-epx-codes"}
+    assert Faults(["no-epx-codes", "ack-unsigned"]).names == {"no-epx-codes", "ack-unsigned"}
 
 
 def test_no_epx_codes_leaves_the_epx_error_out_of_binding_a_faults(pki: Pki, tmp_path: Path) -> None:

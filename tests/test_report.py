@@ -402,6 +402,14 @@ def _embedded(report: Path, name: str) -> object:
     return json.loads(base64.b64decode(found.group(1)))
 
 
+def test_epix_report_lists_the_warnings_again(warned_run: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", _MAIN, "report", str(warned_run)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Warning" in done.stdout.splitlines()[0]
+    assert "warning: PULL-03: the fault names no EPX code (RECOMMENDED: EPX-309)" in done.stdout
+
+
 def test_the_report_shows_the_warned_scenarios_in_their_own_category(warned_run: Path) -> None:
     categories = _embedded(warned_run / "allure-report", "widgets/categories.json")
     assert [(c["name"], c["statistic"]["passed"], c["statistic"]["total"]) for c in categories["items"]] == [

@@ -250,11 +250,6 @@ class Faults:
         """The hostile modes among them (:data:`HOSTILE`)."""
         return frozenset(n for n in self.names if n in HOSTILES)
 
-    @property
-    def lapses(self) -> frozenset[str]:
-        """The lapses among them (:data:`LAPSES`)."""
-        return frozenset(n for n in self.names if n in LAPSE_NAMES)
-
     def __iter__(self):
         return iter(sorted(self.names))
 

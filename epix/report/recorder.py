@@ -34,7 +34,7 @@ from epix.transport.errors import AnswerUnusable, PartnerUnreachable
 
 _SYMBOL = {PASSED: "ok", WARNING: "warning", FAILED: "FAILED", BROKEN: "BROKEN", NOT_CLAIMED: "not claimed",
            SKIPPED: "skipped"}
-#: The name of a warning in junit.xml (a property of the testcase) and in Allure (a label).
+#: The name of a warning in junit.xml: a property of its testcase.
 WARNING_PROPERTY = "warning"
 
 
