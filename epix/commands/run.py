@@ -4,8 +4,9 @@
 
 Runs the scenarios of ``features/`` through pytest, shows one line per scenario, writes
 ``allure-results/``, ``junit.xml`` and the HTML report into the report folder, and ends
-with a summary table. Exit codes: 0 every claimed scenario passed, 1 failures, 2 a
-configuration error (nothing ran), 3 the partner was unreachable.
+with a summary table, the warnings and the problems. Exit codes: 0 every claimed scenario
+passed (with a warning or without), 1 failures, 2 a configuration error (nothing ran),
+3 the partner was unreachable.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from epix.exits import Exit, UsageError
 from epix.paths import PROJECT, REPORTS, STEPS
 from epix.report import allure_files
-from epix.report.outcomes import RunOutcome, problem_list, summary_table
+from epix.report.outcomes import RunOutcome, problem_list, summary_table, warning_list
 
 SUITE_MODULE = STEPS / "test_conformance.py"
 DEFAULT_PROFILE = PROJECT / "fixtures" / "profiles" / "simulator.toml"
@@ -133,10 +134,10 @@ def _pytest(args: argparse.Namespace, paths: RunPaths) -> int:
 def _print_summary(outcome: RunOutcome, args: argparse.Namespace) -> None:
     print()
     print(summary_table(outcome))
-    problems = problem_list(outcome, f"pytest --profile {args.profile}")
-    if problems:
-        print()
-        print(problems)
+    for paragraphs in (warning_list(outcome), problem_list(outcome, f"pytest --profile {args.profile}")):
+        if paragraphs:
+            print()
+            print(paragraphs)
     print()
 
 

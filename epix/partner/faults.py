@@ -43,6 +43,13 @@ like a fault (``--fault trickle``, ``[simulator] faults = ["trickle"]``), each w
 override (:mod:`epix.partner.hostile_overrides`) of a seam of the partner's parts: most
 of :class:`epix.partner.serving.Serving` (the HTTP layer, and each TLS connection), one of
 the acknowledger.
+
+Apart from both, :data:`LAPSES` lists the *lapses*: a partner that misses a SHOULD or
+RECOMMENDED and breaks no MUST (``no-epx-codes``: its binding-A faults name no EPX code,
+which section 3.4 recommends). Against one the suite must fail nothing: the scenarios that
+check the recommendation pass with a warning, the others pass. They are switched on like
+a fault, each with one override in :mod:`epix.partner.fault_overrides`, and are not in the
+self-test's sweep, which counts the faults a scenario detects.
 """
 
 from __future__ import annotations
@@ -203,6 +210,24 @@ HOSTILE: tuple[Hostile, ...] = (
 HOSTILES: dict[str, Hostile] = {mode.name: mode for mode in HOSTILE}
 
 
+@dataclass(frozen=True)
+class Lapse:
+    """A partner that misses a SHOULD or RECOMMENDED and breaks no MUST: its name, the
+    section of the profile that recommends what it misses, and what it does."""
+
+    name: str
+    section: str
+    sentence: str
+
+
+#: The lapses (see the module's docstring): the suite warns of each, and fails nothing.
+LAPSES: tuple[Lapse, ...] = (
+    Lapse("no-epx-codes", "3.4", "names no EPX code in its binding-A faults (no epx:Error in their detail)."),
+)
+
+LAPSE_NAMES: dict[str, Lapse] = {lapse.name: lapse for lapse in LAPSES}
+
+
 class UnknownFault(ValueError):
     """A fault name that is not in the switchboard."""
 
@@ -212,7 +237,7 @@ class Faults:
 
     def __init__(self, names: Iterable[str] = ()):
         names = tuple(names)
-        unknown = [n for n in names if n not in FAULTS and n not in HOSTILES]
+        unknown = [n for n in names if n not in FAULTS and n not in HOSTILES and n not in LAPSE_NAMES]
         if unknown:
             raise UnknownFault(f"unknown fault {', '.join(unknown)}; see epix simulate --list-faults")
         self.names = frozenset(names)
@@ -240,11 +265,14 @@ class Faults:
 
 def listing() -> str:
     """The switchboard as text, one fault a line: name, requirement, what it does; then
-    the hostile modes, apart."""
-    width = max(len(f.name) for f in (*CATALOGUE, *HOSTILE))
+    the hostile modes and the lapses, each apart."""
+    width = max(len(f.name) for f in (*CATALOGUE, *HOSTILE, *LAPSES))
     faults = [f"{f.name:<{width}}  {f.requirement:<8}  {f.sentence}" for f in CATALOGUE]
     hostile = [f"{h.name:<{width}}  {'(every)':<8}  {h.sentence}" for h in HOSTILE]
-    return "\n".join([*faults, "", "Hostile modes: they break every exchange, not one requirement:", *hostile])
+    lapses = [f"{m.name:<{width}}  {'§ ' + m.section:<8}  {m.sentence}" for m in LAPSES]
+    return "\n".join([*faults, "", "Hostile modes: they break every exchange, not one requirement:", *hostile,
+                      "", "Lapses: they miss a SHOULD or RECOMMENDED, no MUST (the suite warns, fails nothing):",
+                      *lapses])
 
 
 # ----- the overrides: how a fault changes the partner -----
@@ -273,6 +301,8 @@ class Override:
 OVERRIDES: dict[str, Override] = {}
 #: The override of each hostile mode, by name (see :mod:`epix.partner.hostile_overrides`).
 HOSTILE_OVERRIDES: dict[str, Override] = {}
+#: The override of each lapse, by name (see :mod:`epix.partner.fault_overrides`).
+LAPSE_OVERRIDES: dict[str, Override] = {}
 
 
 def override(fault: str, seam: Callable) -> Callable[[Callable], Callable]:
@@ -283,10 +313,11 @@ def override(fault: str, seam: Callable) -> Callable[[Callable], Callable]:
             return None
 
     It is called with the part, ``base`` (what it replaces) and the seam's arguments.
-    A hostile mode (:data:`HOSTILE`) is registered the same way, apart from the faults."""
-    if fault not in FAULTS and fault not in HOSTILES:
+    A hostile mode (:data:`HOSTILE`) or a lapse (:data:`LAPSES`) is registered the same
+    way, apart from the faults."""
+    if fault not in FAULTS and fault not in HOSTILES and fault not in LAPSE_NAMES:
         raise KeyError(f"no fault named {fault!r} in the switchboard")
-    registry = OVERRIDES if fault in FAULTS else HOSTILE_OVERRIDES
+    registry = OVERRIDES if fault in FAULTS else HOSTILE_OVERRIDES if fault in HOSTILES else LAPSE_OVERRIDES
     if not callable(seam) or "." not in seam.__qualname__:
         raise TypeError(f"the seam of {fault} must be a method of one of the partner's parts, not {seam!r}")
 
