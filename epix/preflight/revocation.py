@@ -102,7 +102,7 @@ def _judged(check: str, source: str, crl: x509.CertificateRevocationList, target
     try:
         TrustStore({target.party: anchors}, {target.party: [crl]})
     except TrustError as error:
-        return fail(check, f"{source}: {error}", "give the CRL that the partner's CA published")
+        return fail(check, f"{source}: {str(error).split('; ')[0]}", "give the CRL that the partner's CA published")
     issuer = next(a for a in anchors if a.subject == crl.issuer)
     due = crl.next_update_utc
     if due is not None and due < clock.now():

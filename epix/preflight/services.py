@@ -51,16 +51,23 @@ def ask(binding: Binding, target: Target) -> Asked:
         else:
             with SoapClient(binding.url, settings=target.soap, **options) as client:
                 exchange = client.service_state()
-    except (PartnerUnreachable, AnswerUnusable) as problem:
+    except PartnerUnreachable as problem:
         return Asked(binding, None, problem, clock.now())
+    except AnswerUnusable as problem:  # its status and headers came: the clock can be read from them
+        began = problem.exchange if problem.exchange is not None and problem.exchange.status is not None else None
+        return Asked(binding, began, problem, clock.now())
     return Asked(binding, exchange, None, clock.now())
 
 
 def answered(asked: Asked, target: Target) -> Line:
     """The line on what the binding's URL answered."""
+    if isinstance(asked.problem, PartnerUnreachable):
+        return fail(asked.check, asked.problem.sentence, f"check {asked.binding.field} and the partner's logs")
     if asked.problem is not None:
+        too_large = asked.problem.exchange is not None and asked.problem.exchange.truncated
         return fail(asked.check, asked.problem.sentence,
-                    "the partner's service must answer within the profile's [timeouts] answer")
+                    "the partner's service must answer with a complete answer of bounded size" if too_large else
+                    "the partner's service must answer completely within the profile's [timeouts] answer")
     exchange = asked.exchange
     if exchange.status in (401, 403):
         return fail(asked.check, f"the partner refused us with HTTP {exchange.status}",
