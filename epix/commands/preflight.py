@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from epix.commands.run import checked_profile
+    from epix.commands.profiles import checked_profile
 
     profile = checked_profile(args.profile)
     print(f"epix preflight: {profile.name} ({args.profile})")

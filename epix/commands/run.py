@@ -49,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from epix.commands.preflight import check, partner_of
+    from epix.commands.profiles import checked_profile
 
     profile = checked_profile(args.profile)
     _check_tags(args.tags)
@@ -97,16 +98,6 @@ class RunPaths:
         self.folder.mkdir(parents=True, exist_ok=True)
         for stale in (self.outcome, self.junit):
             stale.unlink(missing_ok=True)
-
-
-def checked_profile(path: Path):  # noqa: ANN201 - epix.profile.Profile
-    """The profile at ``path``, or :class:`UsageError` naming each of its mistakes."""
-    from epix.profile import ProfileError, load_profile
-
-    try:
-        return load_profile(path)
-    except ProfileError as error:
-        raise UsageError(str(error)) from None
 
 
 def _check_tags(tags: str | None) -> None:
