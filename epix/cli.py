@@ -4,7 +4,7 @@ Each subcommand lives in its own module under :mod:`epix.commands` and provides
 ``register(subparsers)``, which adds its parser and sets ``func`` to a callable taking
 the parsed arguments and returning the exit code. The exit codes and :class:`UsageError`
 live in :mod:`epix.exits`: 0 success, 1 findings or failures, 2 usage or configuration
-error, 3 partner unreachable.
+error (or a failed set-up check), 3 partner unreachable.
 """
 
 from __future__ import annotations
