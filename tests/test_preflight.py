@@ -39,7 +39,8 @@ QUICK_SECONDS = 5.0
 
 def profile_for(folder: Path, pki: Pki, *, binding_a: str | None, binding_b: str | None,
                 anchors: tuple[Path, ...] | None = None, crls: tuple[Path, ...] | None = None,
-                client: tuple[Path, Path] | None = None, connect: float = 2, answer: float = 3) -> Path:
+                client: tuple[Path, Path] | None = None, connect: float = 2, answer: float = 3,
+                mtls: bool = True) -> Path:
     """A profile of a remote partner FR at these URLs, with CH's files of ``pki`` (or those given)."""
     ours, theirs = pki.party("CH"), pki.party("FR")
     certificate, key = client or (ours.tls_client, ours.tls_client_key)
@@ -53,7 +54,7 @@ def profile_for(folder: Path, pki: Pki, *, binding_a: str | None, binding_b: str
     text = (f'[us]\nparty = "CH"\nclient_certificate = "{certificate}"\nclient_key = "{key}"\n'
             f'signing_certificate = "{ours.signing}"\nsigning_key = "{ours.signing_key}"\n'
             f'[partner]\nparty = "FR"\ncapabilities = [{", ".join(claims)}]\n'
-            f'trust_anchors = [{paths(anchors)}]\ncrls = [{paths(crls)}]\n'
+            f'trust_anchors = [{paths(anchors)}]\ncrls = [{paths(crls)}]\nmtls = {str(mtls).lower()}\n'
             + (f'[partner.binding_a]\nurl = "{binding_a}"\n' if binding_a else "")
             + (f'[partner.binding_b]\nurl = "{binding_b}"\n' if binding_b else "")
             + f"[timeouts]\nconnect = {connect}\nanswer = {answer}\n")
@@ -171,6 +172,14 @@ def test_our_client_certificate_refused_is_named(partner: RunningPartner, pki: P
     assert "register our CA" in refused[0].fix
     assert line(report, "server certificate").verdict == OK
     assert report.exit_code() == Exit.USAGE
+
+
+def test_without_mutual_tls_no_client_certificate_is_checked(pki: Pki, tmp_path: Path) -> None:
+    with start(pki, mtls=False) as running:
+        report = checked(of_partner(tmp_path, running, mtls=False))
+    assert report.exit_code() == Exit.OK and not report.warnings, report.text()
+    assert "client certificate" not in [one.check for one in report.lines]
+    assert "party FR" in line(report, "binding B").finding
 
 
 # ----- the clock -----

@@ -8,6 +8,8 @@ A check whose ground failed is skipped with the reason, so each problem is named
 
 from __future__ import annotations
 
+from cryptography import x509
+
 from epix.preflight import handshake, identity, network, revocation, services, skew
 from epix.preflight.target import Origin, Target
 from epix.preflight.verdicts import FAIL, Line, Report, fail, skip
@@ -16,7 +18,7 @@ from epix.preflight.verdicts import FAIL, Line, Report, fail, skip
 def preflight(target: Target) -> Report:
     report = Report()
     usable: dict[Origin, bool] = {}
-    seen = []
+    seen: list[x509.Certificate | None] = []
     for origin in target.origins:
         usable[origin], certificate = _origin(origin, target, report.lines)
         seen.append(certificate)
@@ -45,7 +47,8 @@ def preflight(target: Target) -> Report:
     return report
 
 
-def _origin(origin: Origin, target: Target, lines: list[Line]):  # noqa: ANN202 - (bool, certificate or None)
+def _origin(origin: Origin, target: Target, lines: list[Line]) -> tuple[bool, x509.Certificate | None]:
+    """The lines of one origin; whether the harness can connect to it securely, and its server certificate."""
     line, addresses = network.resolve(origin, target.connect_timeout)
     lines.append(line)
     if not addresses:
@@ -62,7 +65,7 @@ def _origin(origin: Origin, target: Target, lines: list[Line]):  # noqa: ANN202 
     return shaken.usable, shaken.certificate
 
 
-def _identity(target: Target, lines: list[Line]):  # noqa: ANN202 - our certificate, or None
+def _identity(target: Target, lines: list[Line]) -> x509.Certificate | None:
     """Our client certificate's own line (mutual TLS only); the certificate when it is usable."""
     if not target.mtls:
         return None

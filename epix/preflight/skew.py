@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 
 from epix import clock
 from epix.preflight.services import Asked
-from epix.preflight.verdicts import Line, fail, ok, warn
+from epix.preflight.verdicts import Line, fail, ok, skip, warn
 
 CHECK = "clock"
 #: More than this many seconds apart: a warning; more than the second, a failure.
@@ -36,7 +36,7 @@ def skew(asked: list[Asked]) -> Line:
                                "compared", "the partner's web server must send the Date header in GMT")
         return _compared(theirs, one.at)
     if not any(one.exchange is not None for one in asked):
-        return Line(CHECK, "skip", "not checked: no answer from the partner")
+        return skip(CHECK, "no answer from the partner")
     return warn(CHECK, "no answer of the partner carried a Date header; the clocks were not compared",
                 "the partner's web server should send the Date header (RFC 9110, 6.6.1)")
 
