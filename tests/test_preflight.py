@@ -33,8 +33,9 @@ from epix.profile import load_profile
 from partner_helpers import partner, start  # noqa: F401 - the fixture
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The preflight against a reachable partner on this machine, with room for a loaded machine.
-QUICK_SECONDS = 5.0
+#: The bound of the issue for a preflight against a reachable partner (and one that finds nothing
+#: listening): a bound, not a speed target (benchmarks/preflight.py measures it).
+QUICK_SECONDS = 10.0
 
 
 def profile_for(folder: Path, pki: Pki, *, binding_a: str | None, binding_b: str | None,
@@ -330,7 +331,7 @@ def test_a_hostile_partner_is_named_in_bounded_time(pki: Pki, tmp_path: Path, mo
         seconds = time.perf_counter() - started
     assert report.exit_code() == code, report.text()
     assert [one.check.split(" http")[0] for one in report.failed][:1] == ([failing] if failing else []), report.text()
-    assert seconds < 4 * QUICK_SECONDS, f"{seconds:.1f} s\n{report.text()}"
+    assert seconds < 2 * QUICK_SECONDS, f"{seconds:.1f} s\n{report.text()}"
 
 
 # ----- epix run -----
