@@ -126,6 +126,16 @@ def test_the_command_prints_one_line_per_check_and_exits_0(partner: RunningPartn
     assert out.splitlines()[-1] == "preflight: 10 ok"
 
 
+def test_the_command_masks_the_profiles_secrets(partner: RunningPartner, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    profile = of_partner(tmp_path, partner)
+    with profile.open("a", encoding="utf-8") as extra:
+        extra.write('[report]\nsecrets = ["available"]\n')  # what ServiceState answers
+    assert main(["preflight", "--profile", str(profile)]) == Exit.OK
+    out = capsys.readouterr().out
+    assert "ServiceState answered '***'" in out and "available" not in out, out
+
+
 # ----- the partner's server certificate -----
 
 def test_an_expired_server_certificate_is_named(own_pki: Pki, tmp_path: Path) -> None:

@@ -57,11 +57,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def check(profile: Profile):  # noqa: ANN201 - epix.preflight.Report
-    """Run the preflight against the partner of ``profile`` (completed) and print its lines."""
+    """Run the preflight against the partner of ``profile`` (completed) and print its lines,
+    the profile's secrets masked (what a partner answers is quoted in them)."""
     from epix.preflight import Target, preflight
+    from epix.report.redact import Redactor
 
     report = preflight(Target.of(profile))
-    print(report.text(), flush=True)
+    print(Redactor(profile.secrets()).text(report.text()), flush=True)
     return report
 
 
