@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,10 @@ from epix.exits import Exit
 from epix.partner import RunningPartner
 from epix.partner.faults import HOSTILE
 from epix.pki import Pki, issue_tls_server
-from epix.preflight import FAIL, OK, SKIP, WARN, Report, Target, preflight
+from epix.preflight import FAIL, OK, SKIP, WARN, Binding, Report, Target, preflight
+from epix.preflight.services import Asked
+from epix.preflight.skew import skew
+from epix.transport import Exchange
 from epix.profile import load_profile
 from partner_helpers import partner, start  # noqa: F401 - the fixture
 
@@ -203,6 +207,19 @@ def test_a_partner_clock_six_minutes_off_fails(pki: Pki, tmp_path: Path) -> None
     assert "6 min" in found.finding and "ahead of ours" in found.finding and "NTP" in found.fix
     assert [one.check for one in report.failed] == ["clock"]
     assert report.exit_code() == Exit.USAGE
+
+
+@pytest.mark.parametrize(("seconds", "verdict"), [(0, OK), (-90, OK), (121, WARN), (-299, WARN), (301, FAIL),
+                                                  (-3600, FAIL)])
+def test_the_clock_is_ok_within_2_minutes_a_warning_up_to_5_and_a_failure_beyond(seconds: int, verdict: str) -> None:
+    ours = clock.now()
+    date = format_datetime(ours + timedelta(seconds=seconds), usegmt=True)
+    answer = Exchange("GET", "https://partner.example/epix/v1/status", {}, b"", status=200,
+                      response_headers={"Date": date})
+    found = skew([Asked(Binding("B", "https://partner.example/epix/v1"), answer, None, ours)])
+    assert found.verdict == verdict, found
+    if verdict != OK:
+        assert ("ahead of" if seconds > 0 else "behind") in found.finding and "NTP" in found.fix
 
 
 # ----- the CRL -----

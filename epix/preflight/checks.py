@@ -26,13 +26,12 @@ def preflight(target: Target) -> Report:
     asked: list[services.Asked] = []
     refused = False
     for binding in target.bindings:
-        check = f"binding {binding.name} {binding.url}"
         if not usable[binding.origin]:
-            report.lines.append(skip(check, f"no secure connection to {binding.origin}"))
+            report.lines.append(skip(binding.label, f"no secure connection to {binding.origin}"))
         elif target.mtls and identified is None:
-            report.lines.append(skip(check, "our client certificate cannot be used"))
+            report.lines.append(skip(binding.label, "our client certificate cannot be used"))
         elif refused:
-            report.lines.append(skip(check, "the partner did not answer our client certificate"))
+            report.lines.append(skip(binding.label, "the partner did not answer our client certificate"))
         else:
             one = services.ask(binding, target)
             if target.mtls and not asked:
@@ -42,7 +41,7 @@ def preflight(target: Target) -> Report:
             if not refused:
                 asked.append(one)
                 report.lines.append(services.answered(one, target))
-    report.lines.append(skew.skew(asked) if asked else skip(skew.CHECK, "no answer from the partner"))
+    report.lines.append(skew.skew(asked))
     report.lines += revocation.check(target, seen)
     return report
 

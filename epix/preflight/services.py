@@ -33,7 +33,7 @@ class Asked:
 
     @property
     def check(self) -> str:
-        return f"binding {self.binding.name} {self.binding.url}"
+        return self.binding.label
 
 
 def ask(binding: Binding, target: Target) -> Asked:

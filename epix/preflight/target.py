@@ -26,6 +26,11 @@ class Binding:
         return Origin(parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
 
     @property
+    def label(self) -> str:
+        """The name of its line: ``binding B https://…/epix/v1``."""
+        return f"binding {self.name} {self.url}"
+
+    @property
     def field(self) -> str:
         """The profile's field that gives its URL."""
         return f"partner.binding_{self.name.lower()}.url"
