@@ -139,8 +139,13 @@ def test_an_unreachable_partner_exits_3_with_one_clear_message(tmp_path: Path) -
         [timeouts]
         connect = 2
         """))
-    done = _epix("run", "--profile", str(profile), "--tags", "@envelope or @LIF-02", "--report-dir",
-                 str(tmp_path / "run"), "--no-html")
+    run = ("run", "--profile", str(profile), "--tags", "@envelope or @LIF-02", "--report-dir", str(tmp_path / "run"),
+           "--no-html")
+    stopped = _epix(*run)
+    assert stopped.returncode == 3, stopped.stdout + stopped.stderr
+    assert "fail  TCP 127.0.0.1:" in stopped.stdout and "connection refused" in stopped.stdout
+    assert "no scenario ran" in stopped.stderr and "Traceback" not in stopped.stdout + stopped.stderr
+    done = _epix(*run, "--no-preflight")
     assert done.returncode == 3, done.stdout + done.stderr
     assert "BROKEN" in done.stdout
     lines = [line for line in done.stdout.splitlines() if line.startswith("The partner was unreachable")]

@@ -36,7 +36,7 @@ overrides of one seam wrap each other in catalogue order.
 Apart from these, :data:`HOSTILE` lists the *hostile* modes: a partner that breaks
 every exchange at the HTTP or TLS layer (an answer that trickles, never ends, is far too
 large, is an HTML page, empty, a redirect, a connection reset, an error text of
-megabytes). They are no fault of one requirement, so the self-test's "fails only the
+megabytes, a web server whose clock is minutes off). They are no fault of one requirement, so the self-test's "fails only the
 scenarios of its requirement" does not apply to them; they show that the harness gives a
 partner's failure, not its own, and stays bounded in time and memory. They are switched on
 like a fault (``--fault trickle``, ``[simulator] faults = ["trickle"]``), each with one
@@ -205,6 +205,8 @@ HOSTILE: tuple[Hostile, ...] = (
                                       "the TLS handshake, without an answer."),
     Hostile("huge-error-text", "writes an error Text of 5 MB into its Rejected Acknowledgements (signed)."),
     Hostile("redirect", "answers every request with a 302 redirect to another URL."),
+    Hostile("clock-skew", "runs its web server on a clock 6 minutes fast: every answer's Date header is 6 minutes "
+                          "ahead (what `epix preflight` names; no scenario reads the header)."),
 )
 
 HOSTILES: dict[str, Hostile] = {mode.name: mode for mode in HOSTILE}
