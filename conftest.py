@@ -101,6 +101,12 @@ def _register_recorder(config: pytest.Config) -> None:
     recorder = RunRecorder(progress=default_progress() if config.getoption("--epix-progress") else None,
                            save_to=Path(outcome) if outcome else None, redactor=masking.redactor)
     config.pluginmanager.register(recorder, "epix-recorder")
+    if allure_results(config) is not None:
+        from epix.report.allure_warnings import AllureWarnings
+
+        warnings = AllureWarnings()
+        warnings.register()
+        config.add_cleanup(warnings.unregister)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -1,10 +1,10 @@
-"""The ``epix`` command: ``run | simulate | validate | pki | report``.
+"""The ``epix`` command: ``run | preflight | simulate | validate | pki | report``.
 
 Each subcommand lives in its own module under :mod:`epix.commands` and provides
 ``register(subparsers)``, which adds its parser and sets ``func`` to a callable taking
 the parsed arguments and returning the exit code. The exit codes and :class:`UsageError`
 live in :mod:`epix.exits`: 0 success, 1 findings or failures, 2 usage or configuration
-error, 3 partner unreachable.
+error (or a failed set-up check), 3 partner unreachable.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 from epix import __version__
 from epix.exits import Exit, UsageError
 
-COMMANDS = ("run", "simulate", "validate", "pki", "report")
+COMMANDS = ("run", "preflight", "simulate", "validate", "pki", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -18,9 +18,11 @@ class Exit(IntEnum):
     #: Failures or findings: a scenario failed or broke (run), a file has findings
     #: (validate, also for a file that is empty, binary or not XML), or the command's work failed.
     FAILED = 1
-    #: A usage or configuration error, such as a wrong profile or option: nothing ran.
+    #: A usage or configuration error, such as a wrong profile or option, or a failed set-up
+    #: check of the preflight (certificates, trust anchors, clock, CRL, a binding's URL): nothing ran.
     USAGE = 2
-    #: The partner under test was unreachable (run).
+    #: The partner under test was unreachable (run; preflight: its host name does not resolve,
+    #: or it takes no TCP connection).
     UNREACHABLE = 3
     #: Stopped with Ctrl-C.
     INTERRUPTED = 130

@@ -236,6 +236,25 @@ def with_hub(pki: Pki) -> Pki:
     return init_pki([*pki.parties, HUB_PARTY], pki.root)
 
 
+def issue_tls_server(files: PartyFiles, out: Path | str, *, not_before: datetime, not_after: datetime,
+                     crl_url: str | None = None) -> tuple[Path, Path]:
+    """A further TLS server certificate (localhost, 127.0.0.1, ::1) of the party's CA, written to
+    ``out``.pem and ``out``.key (new files), valid from ``not_before`` until ``not_after`` (one that
+    has expired, or expires soon) and, with ``crl_url``, naming that URL as its CRL distribution point."""
+    stem = Path(out)
+    ca = _Authority(_read_pem(files.ca, x509.load_pem_x509_certificate),
+                    _read_pem(files.ca_key, lambda data: serialization.load_pem_private_key(data, None)))
+    _PartyMaker(files.party, stem.parent)._tls_server(ca, stem.name, (not_before, not_after), crl_url)
+    return stem.parent / f"{stem.name}.pem", stem.parent / f"{stem.name}.key"
+
+
+def _read_pem(path: Path, loader):  # noqa: ANN001, ANN202 - a cryptography loader and what it loads
+    try:
+        return loader(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise PkiError(f"cannot read {path} ({exc})") from None
+
+
 def _ensure_party(root: Path, party: str) -> None:
     target = root / party
     if target.exists():
@@ -345,19 +364,22 @@ class _PartyMaker:
         builder = self._signing_builder(ca, key, common_name, *self.good)
         self._write("bad/sha1", _sign_with_sha1(builder, ca.key), key)
 
-    def _tls_server(self, ca: _Authority) -> None:
+    def _tls_server(self, ca: _Authority, stem: str = "tls-server", validity: tuple[datetime, datetime] | None = None,
+                    crl_url: str | None = None) -> None:
         key = _rsa(2048)
         names = [x509.DNSName("localhost"), x509.IPAddress(ip_address("127.0.0.1")), x509.IPAddress(ip_address("::1"))]
-        certificate = (
-            self._builder(subject_for(self.party, "localhost"), ca.certificate.subject, key, *self.good)
+        builder = (
+            self._builder(subject_for(self.party, "localhost"), ca.certificate.subject, key, *(validity or self.good))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(digital_signature=True, key_encipherment=True), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(_authority_key_id(ca), critical=False)
-            .sign(ca.key, hashes.SHA256())
         )
-        self._write("tls-server", certificate, key)
+        if crl_url is not None:
+            point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+            builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+        self._write(stem, builder.sign(ca.key, hashes.SHA256()), key)
 
     def _tls_client(self, filename: str, issuer: _Authority, key: PrivateKey, common_name: str) -> None:
         certificate = (

@@ -291,15 +291,20 @@ class SimulatorSettings(_Table):
         if info.data.get("role") == "hub":
             from epix.hub.faults import FAULTS as known
 
-            listing = "epix simulate --role hub --list-faults"
+            what, listing = "the hub", "epix simulate --role hub --list-faults"
         else:
-            from epix.partner.faults import FAULTS, HOSTILES
+            from epix.partner.faults import Faults, UnknownFault
 
-            known, listing = {**FAULTS, **HOSTILES}, "epix simulate --list-faults"
+            known, what, listing = set(), "the partner", "epix simulate --list-faults"
+            for name in faults:
+                try:
+                    Faults((name,))
+                    known.add(name)
+                except UnknownFault:
+                    pass
         unknown = [name for name in faults if name not in known]
         if unknown:
-            role = "the hub" if info.data.get("role") == "hub" else "the partner"
-            raise ValueError(f"names {', '.join(map(repr, unknown))}, not a fault mode of {role}; see {listing}.")
+            raise ValueError(f"names {', '.join(map(repr, unknown))}, not a fault mode of {what}; see {listing}.")
         return faults
 
 

@@ -33,7 +33,7 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
     from epix.profile import load_profile
 
     profile = configured_profile(request.config) or load_profile(DEFAULT_PROFILE)
-    with open_world(profile) as opened:
+    with open_world(profile, _started_simulator(request.config)) as opened:
         masking = request.config.pluginmanager.get_plugin(MASKING_PLUGIN)
         if masking is not None:  # the simulated partner's tokens are known only now
             for secret in opened.profile.secrets():
@@ -42,6 +42,14 @@ def world(request: pytest.FixtureRequest) -> Iterator[World]:
         if results is not None:
             allure_files.write_environment(results, allure_files.environment(opened.profile))
         yield opened
+
+
+def _started_simulator(config: pytest.Config):  # noqa: ANN202 - epix.partner.RunningPartner or None
+    """The simulated partner ``epix run`` started and checked before the session, if any."""
+    from epix.partner.suite import StartedSimulator
+
+    handed = [p for p in config.pluginmanager.get_plugins() if isinstance(p, StartedSimulator)]
+    return handed[0].running if handed else None
 
 
 @pytest.fixture()

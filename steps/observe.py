@@ -185,15 +185,6 @@ class SoapAnswer(Answer):
     fault: SoapFault | None = None
     problem: str | None = None
 
-    @property
-    def fault_code(self) -> str | None:
-        """The EPX code of the fault's ``epx:Error``, if any."""
-        return self.fault.error.code if self.fault is not None and self.fault.error is not None else None
-
-    @property
-    def is_client_fault(self) -> bool:
-        return self.fault is not None and (self.fault.faultcode or "").split(":")[-1] == "Client"
-
 
 def read_soap(exchange: Exchange, settings: SoapSettings) -> SoapAnswer:
     body = exchange.response_body

@@ -13,8 +13,11 @@ from datetime import datetime
 from lxml import etree
 
 from epix import clock
+from epix.messages.soap import SoapFault
+from epix.report.warning import warn
 from epix.signing import verify
 from epix.transport import Delivery, Draft, Exchange
+from epix.validation.fault_code import judge_fault
 from steps.attach import attach_findings, attach_verification, quoted
 from steps.observe import AckView, codes_in, read_ack, schema_problems, what_arrived
 from steps.world import PartnerDocument, World
@@ -131,3 +134,13 @@ def assert_refused(scene: Scene, exchange: Exchange, status: int, code: str, exp
     assert exchange.status == status and code in codes, (
         f"{scene.ids}: {expectation}; the partner answered {what_arrived(exchange)}"
         f"{' naming ' + ', '.join(codes[:5]) if codes else ''}")
+
+
+def assert_fault(scene: Scene, fault: SoapFault, code: str, *, faultcode: str | None = "Client",
+                 faultstring: str = "") -> None:
+    """Section 3.4: ``fault`` is a ``faultcode`` fault (``None``: either) that names ``code``,
+    or names no code, which passes with a warning; ``faultstring`` ends the failure's sentence."""
+    verdict = judge_fault(fault, code, faultcode=faultcode)
+    assert verdict.holds, f"{scene.ids}: {verdict.broken}" + (f" (fault string {faultstring})" if faultstring else "")
+    if verdict.missed:
+        warn(scene.ids, verdict.missed)

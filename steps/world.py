@@ -1,8 +1,9 @@
 """The world the scenarios run in: the partner under test, our identity, the clients.
 
-One :class:`World` per run. For a profile with ``[simulator]`` it starts the simulated
-partner in process (own PKI and database in a temporary folder) and learns its
-address, trust anchors and test documents from it; for a profile with ``[partner]`` it
+One :class:`World` per run. For a profile with ``[simulator]`` it takes the simulated
+partner ``epix run`` started (:class:`epix.partner.suite.StartedSimulator`) or starts it
+in process (:func:`epix.partner.suite.simulated_partner`) and learns its address, trust
+anchors and test documents from it; for a profile with ``[partner]`` it
 takes them from the profile. Every exchange any client makes is attached to the
 Allure step that made it.
 """
@@ -10,56 +11,31 @@ Allure step that made it.
 from __future__ import annotations
 
 import contextlib
-import os
 import ssl
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from pathlib import Path
 
-from epix import clock
-from epix.messages.soap import ADAPTER_TIMEOUT, SoapSettings
-from epix.pki import Pki
-from epix.profile import (
-    BINDING_A_CAPABILITIES, BindingA, BindingB, HubUnderTest, OurAdapters, OurParty, Partner, Profile,
-    SimulatorSettings, TestDocument,
+from epix.messages.soap import SoapSettings
+from epix.partner.running import RunningPartner
+from epix.partner.suite import (  # noqa: F401 - UNSERVED_PARTY, simulator_capabilities: for tests and conftest
+    UNSERVED_PARTY, completed_profile, simulated_partner, simulator_capabilities, state_of,
 )
+from epix.pki import Pki
+from epix.profile import OurParty, Partner, Profile
 from epix.signing import SigningKey, TrustStore
 from epix.transport import PartnerClient, PartnerUnreachable, SoapClient, client_context
 from epix.transport.acquaintance import Acquaintance
 from epix.hubtest.adapters import HarnessAdapters
 from epix.hubtest.rig import HubRig, adapter_settings, harness_adapters
+from epix.hubtest.simulated import SimulatedHub, completed_hub_profile, simulated_hub_of
 from epix.transport.hub_client import HubClient
 from steps.attach import attach_exchange
 
-#: What the simulated partner claims unless the profile's [simulator] says otherwise.
-SIMULATOR_CAPABILITIES = frozenset({
-    "pull", "final", "confirm-quantities", "receive", "retrieve", "usage-report", "cancel", "signed-documents",
-})
-#: Parties of the simulator's PKI: us, the partner, a third registered party it serves,
-#: and a registered party it does not serve (PULL-05).
-UNSERVED_PARTY = "AT"
-#: Unused permits the simulated partner issues at start: enough for every scenario that uses one up.
-SIMULATOR_SEED = 24
-#: Cancelled, used-in-full and expired permits it issues (each): one for every scenario that
-#: changes such a document, and one shared by those that only look at it.
-SIMULATOR_SEED_EACH_STATE = 4
-#: Where a run may keep the simulator's test PKI between runs (the self-test sets it).
-PKI_CACHE_VARIABLE = "EPIX_SUITE_PKI"
 #: A client waits this much longer than the profile's deadlines, so that a late answer is
 #: seen and reported as late rather than as no answer at all.
 _GRACE = 5.0
-
-
-def simulator_capabilities(settings: SimulatorSettings | None) -> frozenset[str]:
-    if settings is not None and settings.capabilities is not None:
-        return settings.capabilities
-    if settings is not None and settings.role == "hub":
-        return frozenset({"hub"})
-    extra = {"async-ack"} if settings is not None and settings.acknowledgements == "async" else set()
-    return SIMULATOR_CAPABILITIES | extra
 
 
 @dataclass(frozen=True)
@@ -299,7 +275,7 @@ class World:
                 return document
         if self.profile.is_simulator:
             raise LookupError(f"the simulated partner issued too few test documents in the state '{state}' for "
-                              f"the scenarios that change one (steps.world.SIMULATOR_SEED, SIMULATOR_SEED_EACH_STATE)")
+                              f"the scenarios that change one (epix.partner.suite.SIMULATOR_SEED, SIMULATOR_SEED_EACH_STATE)")
         if state != "issued":
             reused = self._shared.get(state) or next((d for d in self.documents if d.state == state), None)
             if reused is not None:
@@ -319,10 +295,11 @@ class World:
 # Making the world.
 
 @contextlib.contextmanager
-def open_world(profile: Profile) -> Iterator[World]:
-    """The world for ``profile``: a started simulated partner, or the profile's remote one."""
+def open_world(profile: Profile, running: RunningPartner | None = None) -> Iterator[World]:
+    """The world for ``profile``: the simulated partner (``running``, started already, or
+    started now), or the profile's remote one."""
     if profile.simulator is not None:
-        with _simulated(profile) as world:
+        with _simulated(profile, running) as world:
             yield world
         return
     pki = _our_pki(profile)
@@ -344,61 +321,37 @@ def _our_pki(profile: Profile) -> Pki | None:
 
 
 @contextlib.contextmanager
-def _simulated(profile: Profile) -> Iterator[World]:
-    from epix.partner import running_partner
-    from epix.pki import init_pki
-
-    settings = profile.simulator
-    if settings.role == "hub":
-        with _simulated_hub(profile) as world:
+def _simulated(profile: Profile, running: RunningPartner | SimulatedHub | None) -> Iterator[World]:
+    if profile.simulator.role == "hub":
+        with _simulated_hub(profile, running) as world:
             yield world
         return
-    us = profile.us.party
-    peers = [us, *[p for p in (profile.us.other_party,) if p and p not in (us, settings.party)]]
-    with tempfile.TemporaryDirectory(prefix="epix-suite-") as folder:
-        pki_dir = Path(os.environ.get(PKI_CACHE_VARIABLE) or Path(folder) / "pki")
-        pki = init_pki([settings.party, *peers, UNSERVED_PARTY], pki_dir)
-        with running_partner(
-            settings.party, pki_dir=pki.root, peers=tuple(peers), db_path=Path(folder) / "partner.db",
-            faults=settings.faults, mtls=settings.mtls, ack_mode=settings.acknowledgements, seed=SIMULATOR_SEED,
-            seed_each_state=SIMULATOR_SEED_EACH_STATE,
-            ack_deadline=profile.timeouts.acknowledgement, pull_deadline=_simulated_adapter_timeout(profile),
-        ) as running:
-            world = _world_of_simulator(profile, running)
-            try:
-                _probe(world)
-                yield world
-            finally:
-                world.close()
+    with contextlib.ExitStack() as stack:
+        if running is None:
+            running = stack.enter_context(simulated_partner(profile))
+        world = _world_of_simulator(profile, running)
+        try:
+            _probe(world)
+            yield world
+        finally:
+            world.close()
 
 
 @contextlib.contextmanager
-def _simulated_hub(profile: Profile) -> Iterator[World]:
-    """The simulated hub, with the harness's adapters behind it, and the world that calls it."""
-    from epix.hubtest.simulated import DISALLOWED_CALLER, UNREGISTERED_CALLER, simulated_hub
-    from epix.pki import HUB_PARTY, init_pki
-
-    us = profile.us.party
-    adapters = profile.us.adapters or OurAdapters()
-    with tempfile.TemporaryDirectory(prefix="epix-suite-hub-") as folder:
-        pki_dir = Path(os.environ.get(PKI_CACHE_VARIABLE) or Path(folder) / "pki")
-        pki = init_pki([adapters.country, us, DISALLOWED_CALLER, UNREGISTERED_CALLER], pki_dir)
-        with simulated_hub(pki, Path(folder), caller=us, country=adapters.country, timeout=adapters.timeout,
-                           faults=profile.simulator.faults) as simulated:
-            ours = simulated.pki.party(us)
-            our_party = OurParty(party=us, client_certificate=ours.tls_client, client_key=ours.tls_client_key,
-                                 signing_certificate=ours.signing, signing_key=ours.signing_key, adapters=adapters)
-            hub = HubUnderTest(url=simulated.running.base_url, unregistered_caller=UNREGISTERED_CALLER,
-                               disallowed_caller=DISALLOWED_CALLER)
-            partner = Partner(party=HUB_PARTY, capabilities=simulator_capabilities(profile.simulator),
-                              trust_anchors=(simulated.hub_ca,), hub=hub)
-            world = World(profile.with_partner(partner, our_party), partner, our_party, simulated.pki, [])
-            world.hub = _hub_rig(partner, our_party, simulated.adapters)
-            try:
-                _probe(world)
-                yield world
-            finally:
-                world.close()
+def _simulated_hub(profile: Profile, running: SimulatedHub | None) -> Iterator[World]:
+    """The simulated hub (started already, or now), with the harness's adapters behind it,
+    and the world that calls it."""
+    with contextlib.ExitStack() as stack:
+        if running is None:
+            running = stack.enter_context(simulated_hub_of(profile))
+        completed = completed_hub_profile(profile, running)
+        world = World(completed, completed.partner, completed.us, running.pki, [])
+        world.hub = _hub_rig(completed.partner, completed.us, running.adapters)
+        try:
+            _probe(world)
+            yield world
+        finally:
+            world.close()
 
 
 def _hub_rig(partner: Partner, us: OurParty, adapters: HarnessAdapters) -> HubRig:
@@ -408,46 +361,13 @@ def _hub_rig(partner: Partner, us: OurParty, adapters: HarnessAdapters) -> HubRi
                   disallowed_caller=partner.hub.disallowed_caller, unknown_country=partner.hub.unknown_country)
 
 
-def _world_of_simulator(profile: Profile, running) -> World:  # noqa: ANN001 - epix.partner's handle
-    pki: Pki = running.pki
-    settings = profile.simulator
-    ours = pki.party(profile.us.party)
-    us = OurParty(party=profile.us.party, client_certificate=ours.tls_client, client_key=ours.tls_client_key,
-                  signing_certificate=ours.signing, signing_key=ours.signing_key,
-                  other_party=profile.us.other_party, unserved_party=UNSERVED_PARTY)
-    theirs = pki.party(settings.party)
-    claims = simulator_capabilities(settings)
+def _world_of_simulator(profile: Profile, running: RunningPartner) -> World:
     seeded = running.documents()
-    partner = Partner(
-        party=settings.party, capabilities=claims, trust_anchors=(theirs.ca,), crls=(theirs.crl,),
-        binding_a=(BindingA(url=running.soap_url, timeout=_simulated_adapter_timeout(profile))
-                   if claims & set(BINDING_A_CAPABILITIES) else None),
-        binding_b=BindingB(url=running.base_url), mtls=settings.mtls, acknowledgements=settings.acknowledgements,
-        size_limit_bytes=running.config.max_body,
-        documents=tuple(TestDocument(d.number, _state_of(d), d.token) for d in seeded),
-    )
-    documents = [PartnerDocument(d.number, _state_of(d), d.token,
+    completed = completed_profile(profile, running, seeded)
+    documents = [PartnerDocument(d.number, state_of(d), d.token,
                                  [PartnerItem(i.id, i.quantity, i.unit) for i in d.items])
                  for d in seeded]
-    completed = profile.with_partner(partner, us)
-    return World(completed, partner, us, pki, documents)
-
-
-def _simulated_adapter_timeout(profile: Profile) -> float:
-    """The simulated adapter's timeout: the spec's default, or the profile's exchange bound
-    when that is shorter (the self-test's quick runs)."""
-    return min(ADAPTER_TIMEOUT, profile.timeouts.answer)
-
-
-def _state_of(document) -> str:  # noqa: ANN001 - a seeded document of the simulator
-    """Its state, with an issued document whose validity has ended called ``expired``."""
-    if document.state == "issued" and document.valid_until:
-        from datetime import datetime
-
-        until = datetime.fromisoformat(document.valid_until.replace("Z", "+00:00"))
-        if until < clock.now():
-            return "expired"
-    return document.state
+    return World(completed, completed.partner, completed.us, running.pki, documents)
 
 
 def _probe(world: World) -> None:

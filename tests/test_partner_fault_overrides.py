@@ -13,7 +13,7 @@ from epix.partner.answers import Acknowledger, Errors
 from epix.partner.endpoint import PartnerEndpoint
 from epix.partner.fault_overrides import IGNORES_SEAM
 from epix.partner.identity import Identifier
-from epix.partner.faults import CATALOGUE, FAULTS, OVERRIDES, Faults, override
+from epix.partner.faults import CATALOGUE, FAULTS, LAPSE_NAMES, LAPSE_OVERRIDES, LAPSES, OVERRIDES, Faults, override
 from epix.partner.lifecycle import Lifecycle
 from epix.partner.pull import Puller
 from epix.partner.receive import Receiver
@@ -33,7 +33,7 @@ def test_no_module_of_the_reference_partner_names_a_fault() -> None:
     named = {}
     for module in modules:
         text = module.read_text(encoding="utf-8")
-        found = [name for name in FAULTS if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)]
+        found = [name for name in (*FAULTS, *LAPSE_NAMES) if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)]
         if found:
             named[module.name] = found
         assert "faults.on(" not in text and "overlooked(" not in text, module.name
@@ -54,7 +54,7 @@ def test_every_fault_has_one_override_or_only_ignores_findings() -> None:
 
 
 def test_every_override_replaces_a_public_method_of_a_part() -> None:
-    for name, registered in OVERRIDES.items():
+    for name, registered in {**OVERRIDES, **LAPSE_OVERRIDES}.items():
         owners = [part for part in PARTS if getattr(part, registered.name, None) is registered.seam]
         assert len(owners) == 1, name
         assert not registered.name.startswith("_"), name
@@ -101,3 +101,27 @@ def test_overrides_of_one_seam_wrap_each_other_in_catalogue_order(pki: Pki, tmp_
         assert [(e.code, e.text, e.severity) for e in accepted.errors] == [("EPX-303", "EPX-303", "error")]
     finally:
         endpoint.stop()
+
+
+def test_every_lapse_has_one_override_apart_from_the_faults() -> None:
+    assert set(LAPSE_OVERRIDES) == set(LAPSE_NAMES) == {lapse.name for lapse in LAPSES}
+    assert not set(LAPSE_NAMES) & set(FAULTS)
+    assert Faults(["no-epx-codes", "ack-unsigned"]).names == {"no-epx-codes", "ack-unsigned"}
+
+
+def test_no_epx_codes_leaves_the_epx_error_out_of_binding_a_faults(pki: Pki, tmp_path: Path) -> None:
+    from epix.messages.soap import parse_fault
+    from epix.partner.answers import Rejection
+    from epix.partner.pull import Fault
+
+    refusal = Fault.client(Rejection("EPX-309", "PULL-03", "The TokenId does not match the permit"))
+    for faults, code in ((Faults(), "EPX-309"), (Faults(["no-epx-codes"]), None)):
+        endpoint = PartnerEndpoint(PartnerConfig("FR", pki.root, tmp_path / f"fr-{code}.db", faults=faults))
+        try:
+            answer = endpoint.puller.fault_answer(refusal)
+            fault = parse_fault(answer.body)
+            assert (answer.status, fault.faultcode) == (500, "soap:Client")
+            assert (fault.error.code if fault.error else None) == code
+            assert _replaced(endpoint) == ({"Puller.fault_error"} if faults else set())
+        finally:
+            endpoint.stop()

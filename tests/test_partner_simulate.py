@@ -19,7 +19,7 @@ import pytest
 from epix.cli import main
 from epix.messages.acknowledgement import parse_acknowledgement
 from epix.partner import CATALOGUE
-from epix.partner.faults import HOSTILE
+from epix.partner.faults import HOSTILE, LAPSES
 from epix.pki import Pki
 from epix.safexml import parse
 from epix.transport import PartnerClient, client_context
@@ -29,10 +29,13 @@ from partner_helpers import Sender, acknowledgement_of, assert_accepted
 def test_list_faults_names_each_fault_and_requirement(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--list-faults"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    faults, hostile = lines[:lines.index("")], lines[lines.index("") + 1:]
+    first, second = (index for index, line in enumerate(lines) if line == "")
+    faults, hostile, lapses = lines[:first], lines[first + 1:second], lines[second + 1:]
     assert len(faults) == len(CATALOGUE)
     assert any(line.startswith("ack-unsigned") and "ACK-04" in line for line in faults)
     assert hostile[0].startswith("Hostile modes") and len(hostile) == 1 + len(HOSTILE)
+    assert lapses[0].startswith("Lapses") and len(lapses) == 1 + len(LAPSES)
+    assert lapses[1].startswith("no-epx-codes") and "§ 3.4" in lapses[1]
 
 
 @pytest.mark.parametrize("arguments, message", [

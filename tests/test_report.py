@@ -17,7 +17,8 @@ from epix.profile import load_profile
 from epix.report import allure_files
 from epix.report.html import HtmlReport, ReportFailed, ReportToolMissing, allure_command, check_no_analytics
 from epix.report.outcomes import (
-    BROKEN, FAILED, NOT_CLAIMED, PASSED, RunOutcome, ScenarioResult, problem_list, summary_table,
+    BROKEN, FAILED, NOT_CLAIMED, PASSED, WARNING, RunOutcome, ScenarioResult, problem_list, summary_table,
+    warning_list,
 )
 from epix.report.selection import TagExpressionError, parse_tags
 
@@ -65,16 +66,52 @@ def test_the_exit_code_follows_the_outcomes() -> None:
     assert RunOutcome([_result(FAILED), _result(BROKEN, unreachable=True)]).exit_code() == 3
 
 
+def _warned(outcome: str, *warnings: str, name: str = "W") -> ScenarioResult:
+    result = _result(outcome, "pull", name=name)
+    result.requirements = ["PULL-03"]
+    result.warnings = list(warnings)
+    return result
+
+
+def test_a_warning_exits_0_like_a_pass() -> None:
+    warned = _warned(WARNING, "PULL-03: the fault names no EPX code (RECOMMENDED: EPX-304)")
+    assert RunOutcome([_result(PASSED), warned]).exit_code() == 0
+    assert RunOutcome([warned, _result(FAILED)]).exit_code() == 1
+
+
 def test_the_summary_table_counts_each_area() -> None:
-    outcome = RunOutcome([_result(PASSED), _result(FAILED), _result(NOT_CLAIMED, "pull"), _result(PASSED, "pull")])
+    outcome = RunOutcome([_result(PASSED), _result(FAILED), _result(NOT_CLAIMED, "pull"), _result(PASSED, "pull"),
+                          _warned(WARNING, "PULL-03: …")])
     table = summary_table(outcome).splitlines()
-    assert table[0].split() == ["Area", "Passed", "Failed", "Broken", "Not", "claimed", "Skipped", "Total"]
+    assert table[0].split() == ["Area", "Passed", "Warning", "Failed", "Broken", "Not", "claimed", "Skipped", "Total"]
     pull = next(line for line in table if line.startswith("Binding A"))
     signatures = next(line for line in table if line.startswith("Signatures"))
     total = table[-1]
-    assert pull.split()[-6:] == ["1", "0", "0", "1", "0", "2"]
-    assert signatures.split()[-6:] == ["1", "1", "0", "0", "0", "2"]
-    assert total.split()[-6:] == ["2", "1", "0", "1", "0", "4"]
+    assert pull.split()[-7:] == ["1", "1", "0", "0", "1", "0", "3"]
+    assert signatures.split()[-7:] == ["1", "0", "1", "0", "0", "0", "2"]
+    assert total.split()[-7:] == ["2", "1", "1", "0", "1", "0", "5"]
+
+
+def test_the_warnings_are_listed_with_their_scenario_whatever_its_outcome() -> None:
+    outcome = RunOutcome([_warned(WARNING, "PULL-03: the fault names no EPX code (RECOMMENDED: EPX-304)", name="a"),
+                          _warned(FAILED, "PULL-03: the fault names no EPX code (RECOMMENDED: EPX-309)", name="b"),
+                          _result(PASSED)])
+    text = warning_list(outcome)
+    assert text.count("\n\n") == 1
+    assert "PASSED WITH A WARNING  PULL-03  a\n    warning: PULL-03: the fault names no EPX code (RECOMMENDED: EPX-304)" in text
+    assert "FAILED, AND WARNED  PULL-03  b\n    warning: PULL-03: the fault names no EPX code (RECOMMENDED: EPX-309)" in text
+    assert warning_list(RunOutcome([_result(PASSED), _result(FAILED)])) == ""
+
+
+def test_the_outcome_file_keeps_the_warnings_and_reads_one_written_without_them(tmp_path: Path) -> None:
+    path = tmp_path / "outcome.json"
+    RunOutcome([_warned(WARNING, "PULL-03: …")]).save(path)
+    assert json.loads(path.read_text())[0]["outcome"] == "warning"
+    assert RunOutcome.load(path).results[0].warnings == ["PULL-03: …"]
+    earlier = json.loads(path.read_text())
+    del earlier[0]["warnings"]
+    path.write_text(json.dumps(earlier))
+    assert RunOutcome.load(path).results[0].warnings == []
 
 
 def test_each_problem_comes_with_the_command_that_runs_it_again() -> None:
@@ -91,6 +128,75 @@ def test_an_unreachable_partner_is_said_once() -> None:
     assert text.count("connection refused") == 1 and "(5 scenarios broken)" in text
 
 
+_RECORDED = """\
+from epix.report.warning import warn
+
+
+def test_warned():
+    warn("PULL-03", "the fault names no EPX code (RECOMMENDED: EPX-304)")
+
+
+def test_warned_and_failed():
+    warn("PULL-03", "the fault names no EPX code (RECOMMENDED: EPX-309)")
+    assert False, "PULL-03: the partner's fault names EPX-500"
+
+
+def test_warned_and_broken():
+    warn("PULL-04", "the fault names no EPX code (RECOMMENDED: EPX-101)")
+    raise LookupError("a harness bug")
+
+
+def test_plain():
+    pass
+"""
+_RECORDING = """\
+from pathlib import Path
+
+from epix.report.recorder import RunRecorder
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(RunRecorder(save_to=Path("outcome.json")), "epix-recorder")
+"""
+
+
+def test_the_recorder_keeps_each_scenario_s_warnings_in_the_outcome_and_in_junit(tmp_path: Path) -> None:
+    (tmp_path / "test_recorded.py").write_text(_RECORDED)
+    (tmp_path / "conftest.py").write_text(_RECORDING)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                           "--rootdir", str(tmp_path), "--junitxml", "junit.xml", "test_recorded.py"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 1, done.stdout + done.stderr
+    results = {r.name.removeprefix("test_"): r for r in RunOutcome.load(tmp_path / "outcome.json").results}
+    assert {name: r.outcome for name, r in results.items()} == {
+        "warned": WARNING, "warned_and_failed": FAILED, "warned_and_broken": BROKEN, "plain": PASSED}
+    assert results["warned"].warnings == ["PULL-03: the fault names no EPX code (RECOMMENDED: EPX-304)"]
+    assert results["warned_and_failed"].warnings == ["PULL-03: the fault names no EPX code (RECOMMENDED: EPX-309)"]
+    assert results["warned_and_failed"].message == "PULL-03: the partner's fault names EPX-500"
+    assert results["warned_and_broken"].warnings and results["plain"].warnings == []
+    from lxml import etree
+
+    cases = {case.get("name"): case for case in etree.parse(str(tmp_path / "junit.xml")).iter("testcase")}
+    properties = {name: [(p.get("name"), p.get("value")) for p in case.iter("property")] for name, case in cases.items()}
+    assert properties["test_warned"] == [("warning", "PULL-03: the fault names no EPX code (RECOMMENDED: EPX-304)")]
+    assert properties["test_warned_and_failed"] == [
+        ("warning", "PULL-03: the fault names no EPX code (RECOMMENDED: EPX-309)")]
+    assert properties["test_plain"] == []
+
+
+def test_a_warning_outside_a_scenario_is_the_harness_s_error() -> None:
+    from epix.report.warning import NoScenario, collecting, warn
+
+    with pytest.raises(NoScenario, match="outside a scenario: PULL-03: the fault names no EPX code"):
+        warn("PULL-03", "the fault names no EPX code (RECOMMENDED: EPX-304)")
+    with collecting() as warnings:
+        warn("PULL-03", "a")
+        warn("PULL-03", "a")
+        warn("PULL-04", "b")
+    assert [str(w) for w in warnings] == ["PULL-03: a", "PULL-04: b"]
+
+
 # ---------------------------------------------------------------------------
 # Allure files
 
@@ -105,10 +211,19 @@ def test_environment_names_the_partner_and_no_secret(tmp_path: Path) -> None:
 def test_categories_tell_partner_defects_from_unreachable_and_harness_errors(tmp_path: Path) -> None:
     categories = json.loads(allure_files.write_categories(tmp_path).read_text())
     names = [c["name"] for c in categories]
-    assert names == ["Partner unreachable", "Partner defects", "Harness errors", "Not claimed"]
-    unreachable = categories[0]
-    assert re.match(unreachable["messageRegex"], "epix.transport.errors.PartnerUnreachable: nothing answers")
-    assert not re.match(unreachable["messageRegex"], "ValueError: a harness bug")
+    assert names == ["Partner unreachable", "Partner defects", "Harness errors", "Passed with a warning", "Not claimed"]
+    unreachable, warned = categories[0], categories[3]
+    assert _allure_matches(unreachable["messageRegex"], "epix.transport.errors.PartnerUnreachable: nothing answers\n…")
+    assert not _allure_matches(unreachable["messageRegex"], "ValueError: a harness bug")
+    assert warned["matchedStatuses"] == ["passed"]
+    assert _allure_matches(warned["messageRegex"], "Passed with a warning: PULL-03: the fault names no EPX code")
+    assert not _allure_matches(warned["messageRegex"], "AssertionError: PULL-03: Passed with a warning: …")
+
+
+def _allure_matches(pattern: str, message: str) -> bool:
+    """As Allure 3 matches a category's messageRegex: a JavaScript expression with the flag
+    ``s``, found anywhere (an inline ``(?s)`` is an error there, so it matches nothing)."""
+    return "(?" not in pattern and re.search(pattern, message, re.DOTALL) is not None
 
 
 @pytest.mark.parametrize(("env", "name", "url"), [
@@ -245,3 +360,62 @@ def test_chromium_shows_the_scenario_count_and_a_failed_scenarios_request(faulty
     assert "Failed" in page
     assert "request: POST /epix/v1/envelopes" in page, page[:2000]
     assert "response: HTTP" in page
+
+
+# ---------------------------------------------------------------------------
+# A run with warnings, as Allure shows it
+
+@pytest.fixture(scope="module")
+def warned_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`epix run` against the simulated partner whose binding-A faults name no EPX code: the
+    PULL-03 scenarios pass with a warning, PULL-02's pass."""
+    folder = tmp_path_factory.mktemp("warned-run")
+    profile = folder / "profile.toml"
+    profile.write_text('[us]\nparty = "CH"\nother_party = "DE"\n[simulator]\nparty = "FR"\nfaults = ["no-epx-codes"]\n')
+    done = subprocess.run([sys.executable, "-c", _MAIN, "run", "--profile", str(profile), "--tags",
+                           "@PULL-03 or @PULL-02", "--report-dir", str(folder / "run")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (folder / "run" / "allure-report" / "index.html").exists(), done.stdout + done.stderr
+    return folder / "run"
+
+
+def test_allure_labels_each_warning_and_says_the_scenario_passed_with_one(warned_run: Path) -> None:
+    results = [json.loads(p.read_text()) for p in (warned_run / "allure-results").glob("*-result.json")]
+    warned = [r for r in results if any(label["name"] == "warning" for label in r["labels"])]
+    assert len(warned) == 2 and len(results) == 4
+    for result in warned:
+        warnings = [label["value"] for label in result["labels"] if label["name"] == "warning"]
+        assert result["status"] == "passed"
+        assert result["statusDetails"]["message"] == f"Passed with a warning: {warnings[0]}"
+        assert warnings[0].startswith("PULL-03: the fault names no EPX code (RECOMMENDED: EPX-30")
+    assert all(r["status"] == "passed" and not r.get("statusDetails") for r in results if r not in warned)
+
+
+def _embedded(report: Path, name: str) -> object:
+    """A data file of the single-file Allure report (embedded base64-encoded)."""
+    import base64
+
+    html = (report / "index.html").read_text(encoding="utf-8", errors="replace")
+    found = re.search(rf'd\("{re.escape(name)}","([A-Za-z0-9+/=]+)"\)', html)
+    assert found, f"the report embeds no {name}"
+    return json.loads(base64.b64decode(found.group(1)))
+
+
+def test_epix_report_lists_the_warnings_again(warned_run: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", _MAIN, "report", str(warned_run)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Warning" in done.stdout.splitlines()[0]
+    assert "warning: PULL-03: the fault names no EPX code (RECOMMENDED: EPX-309)" in done.stdout
+
+
+def test_the_report_shows_the_warned_scenarios_in_their_own_category(warned_run: Path) -> None:
+    categories = _embedded(warned_run / "allure-report", "widgets/categories.json")
+    assert [(c["name"], c["statistic"]["passed"], c["statistic"]["total"]) for c in categories["items"]] == [
+        ("Passed with a warning", 2, 2)]
+
+
+def test_the_report_sorts_a_partner_defect_into_its_category(faulty_run: Path) -> None:
+    categories = _embedded(faulty_run / "allure-report", "widgets/categories.json")
+    assert "Partner defects" in [c["name"] for c in categories["items"]]

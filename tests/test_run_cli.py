@@ -46,6 +46,33 @@ def test_a_partner_defect_exits_1_and_says_how_to_run_it_again(tmp_path: Path) -
     assert "re-run: pytest --profile" in done.stdout
 
 
+def test_a_scenario_that_misses_only_a_recommendation_passes_with_a_warning_and_exits_0(tmp_path: Path) -> None:
+    """Against a partner whose binding-A faults name no EPX code (section 3.4: RECOMMENDED)."""
+    import json
+
+    from lxml import etree
+
+    done = _epix("run", "--profile", str(_simulator(tmp_path, faults='"no-epx-codes"')), "--tags",
+                 "@PULL-03 or @PULL-02", "--report-dir", str(tmp_path / "run"), "--no-html")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "warning     PULL-03           A request that names the wrong permit" in done.stdout
+    lines = done.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("Area"))
+    assert header.split()[:3] == ["Area", "Passed", "Warning"]
+    assert next(line for line in lines if line.startswith("All areas")).split()[2:5] == ["2", "2", "0"]
+    assert ("PASSED WITH A WARNING  PULL-03  A request that names the wrong permit reveals nothing (that permit with "
+            "a wrong security token; EPX-309)\n    warning: PULL-03: the fault names no EPX code (RECOMMENDED: EPX-309)"
+            in done.stdout)
+    assert "FAILED" not in done.stdout
+    outcome = json.loads((tmp_path / "run" / "outcome.json").read_text())
+    warned = [entry for entry in outcome if entry["outcome"] == "warning"]
+    assert len(warned) == 2 and all(entry["warnings"] for entry in warned)
+    assert all(entry["outcome"] == "passed" and not entry["warnings"] for entry in outcome if entry not in warned)
+    properties = [(p.get("name"), p.get("value")) for p in etree.parse(str(tmp_path / "run" / "junit.xml")).iter("property")]
+    assert sorted(properties) == [("warning", "PULL-03: the fault names no EPX code (RECOMMENDED: EPX-304)"),
+                                  ("warning", "PULL-03: the fault names no EPX code (RECOMMENDED: EPX-309)")]
+
+
 def test_scenarios_of_an_unclaimed_capability_are_skipped_as_not_claimed(tmp_path: Path) -> None:
     profile = _simulator(tmp_path, capabilities='"receive", "pull"')
     done = _epix("run", "--profile", str(profile), "--tags", "@LIF-01", "--report-dir", str(tmp_path / "run"),
@@ -53,8 +80,8 @@ def test_scenarios_of_an_unclaimed_capability_are_skipped_as_not_claimed(tmp_pat
     assert done.returncode == 0, done.stdout + done.stderr
     assert "not claimed" in done.stdout and " ok " not in done.stdout
     total = next(line for line in done.stdout.splitlines() if line.startswith("All areas")).split()
-    passed, failed, broken, not_claimed = total[2:6]
-    assert (passed, failed, broken) == ("0", "0", "0") and int(not_claimed) > 0
+    passed, warning, failed, broken, not_claimed = total[2:7]
+    assert (passed, warning, failed, broken) == ("0", "0", "0", "0") and int(not_claimed) > 0
 
 
 @pytest.mark.parametrize(("content", "sentence"), [
@@ -112,8 +139,13 @@ def test_an_unreachable_partner_exits_3_with_one_clear_message(tmp_path: Path) -
         [timeouts]
         connect = 2
         """))
-    done = _epix("run", "--profile", str(profile), "--tags", "@envelope or @LIF-02", "--report-dir",
-                 str(tmp_path / "run"), "--no-html")
+    run = ("run", "--profile", str(profile), "--tags", "@envelope or @LIF-02", "--report-dir", str(tmp_path / "run"),
+           "--no-html")
+    stopped = _epix(*run)
+    assert stopped.returncode == 3, stopped.stdout + stopped.stderr
+    assert "fail  TCP 127.0.0.1:" in stopped.stdout and "connection refused" in stopped.stdout
+    assert "no scenario ran" in stopped.stderr and "Traceback" not in stopped.stdout + stopped.stderr
+    done = _epix(*run, "--no-preflight")
     assert done.returncode == 3, done.stdout + done.stderr
     assert "BROKEN" in done.stdout
     lines = [line for line in done.stdout.splitlines() if line.startswith("The partner was unreachable")]

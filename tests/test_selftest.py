@@ -50,9 +50,11 @@ sys.path.insert(0, str(ROOT))
 
 from epix.commands.run import UNUSED_PLUGINS  # noqa: E402
 from epix.hub.faults import CATALOGUE as HUB_CATALOGUE  # noqa: E402
-from epix.partner.faults import CATALOGUE, Fault  # noqa: E402
+from epix.partner.faults import CATALOGUE, LAPSE_NAMES, LAPSES, Fault  # noqa: E402
 from epix.report.labels import may_fail_for  # noqa: E402
-from epix.report.outcomes import BROKEN, FAILED, NOT_CLAIMED, PASSED, SKIPPED, RunOutcome  # noqa: E402
+from epix.report.outcomes import (  # noqa: E402
+    BROKEN, FAILED, NOT_CLAIMED, PASSED, SKIPPED, WARNING, RunOutcome, summary_table, warning_list,
+)
 from epix.validation.schema import SECOND_OPINION_VARIABLE  # noqa: E402
 
 SUITE = ROOT / "steps" / "test_conformance.py"
@@ -68,6 +70,8 @@ WAITED_ACKNOWLEDGEMENT_SECONDS = 0.25
 #: The seconds the simulated hub waits for the harness's adapters (PULL-06's timeout): short,
 #: so that the timeout scenario and the hub that waits too long cost a few seconds.
 HUB_ADAPTER_SECONDS = 1
+#: The scenarios a session of the hub mode runs.
+HUB_SCENARIOS = "@capability:hub"
 #: Worker processes, one per core of the machines it runs on.
 PARALLEL = 2
 #: Workers of the sweep over every mode: one more than the cores, since the async
@@ -201,13 +205,13 @@ def _acknowledgement_seconds(faults: tuple[str, ...]) -> float:
     return WAITED_ACKNOWLEDGEMENT_SECONDS if waited & set(faults) else ACKNOWLEDGEMENT_SECONDS
 
 
-def _arguments(folder: Path, faults: tuple[str, ...], mode: Mode) -> list[str]:
-    """pytest's arguments for one session of the suite, its files in ``folder``."""
+def _arguments(folder: Path, faults: tuple[str, ...], mode: Mode, tags: str | None = None) -> list[str]:
+    """pytest's arguments for one session of the suite (``tags``: only those scenarios), its files in ``folder``."""
     return [str(SUITE), "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"),
             "--profile", str(_profile(folder, faults, mode)), "--epix-outcome", str(folder / "outcome.json"),
             "-p", "no:cacheprovider", "-q", "--no-header", "-p", "no:randomly", "--tb=line",
-            *(["--tags=@capability:hub"] if mode.role == "hub" else []),
-            *(option for plugin in UNUSED_PLUGINS for option in ("-p", f"no:{plugin}"))]
+            *(option for plugin in UNUSED_PLUGINS for option in ("-p", f"no:{plugin}")),
+            *([f"--tags={tags or HUB_SCENARIOS}"] if tags or mode.role == "hub" else [])]
 
 
 def _outcome(folder: Path) -> RunOutcome:
@@ -220,11 +224,12 @@ def _environment(pki: Path) -> dict[str, str]:
     return {**os.environ, "EPIX_SUITE_PKI": str(pki), SECOND_OPINION_VARIABLE: "1"}
 
 
-def run_suite(faults: tuple[str, ...], pki: Path, mode: Mode = DEFAULT_MODE) -> tuple[RunOutcome, int, str]:
-    """The suite against the simulated partner with ``faults``, in a process of its own."""
+def run_suite(faults: tuple[str, ...], pki: Path, mode: Mode = DEFAULT_MODE,
+              tags: str | None = None) -> tuple[RunOutcome, int, str]:
+    """The suite (``tags``: those scenarios) against the simulated partner with ``faults``, in a process of its own."""
     with tempfile.TemporaryDirectory(prefix="epix-selftest-") as scratch:
         folder = Path(scratch)
-        command = [sys.executable, "-m", "pytest", *_arguments(folder, faults, mode)]
+        command = [sys.executable, "-m", "pytest", *_arguments(folder, faults, mode, tags)]
         done = subprocess.run(command, cwd=ROOT, env=_environment(pki), capture_output=True, text=True,
                               timeout=RUN_TIMEOUT)
         return _outcome(folder), done.returncode, done.stdout[-_LOG_TAIL:] + done.stderr[-_LOG_TAIL:]
@@ -447,6 +452,68 @@ def test_every_fault_is_detected_by_the_scenarios_of_its_requirement(sweeps: dic
             f"after a worker's runs, the conformant partner no longer passed in full:\n{log}")
 
 
+#: What each lapse (:data:`epix.partner.faults.LAPSES`) is tried on: the scenarios that may
+#: meet what it misses, and the Then step of those whose check of it must warn.
+LAPSE_SCENARIOS = {"no-epx-codes": ("@area:pull", "Then the partner refuses the request")}
+PULL_FEATURE = ROOT / "features" / "pull.feature"
+
+
+def scenarios_with(step: str, feature: Path = PULL_FEATURE) -> set[str]:
+    """The titles of the scenarios of ``feature`` that have a step beginning with ``step``."""
+    titles, title = set(), None
+    for line in feature.read_text(encoding="utf-8").splitlines():
+        text = line.strip()
+        if text.startswith(("Scenario:", "Scenario Outline:")):
+            title = text.partition(":")[2].strip()
+        elif title and text.startswith(step):
+            titles.add(title)
+    return titles
+
+
+def lapse_verdict(outcome: RunOutcome, warned: set[str], mode: Mode = DEFAULT_MODE) -> list[str]:
+    """What is wrong with a run against a lapse (empty: nothing): a scenario that failed or
+    broke, a scenario of ``warned`` (titles) that passed without a warning, or another that warned."""
+    wrong = []
+    for result in not_passed(outcome, mode):
+        if result.outcome != WARNING:
+            wrong.append(f"{result.outcome}: {result.name}: {result.message}")
+    for result in outcome.results:
+        title = result.name.split(" (", 1)[0]
+        if result.outcome in (PASSED, WARNING) and (result.outcome == WARNING) != (title in warned):
+            wrong.append(f"{result.outcome} {'without' if title in warned else 'with'} a warning: {result.name}")
+    return wrong
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lapse", [lapse.name for lapse in LAPSES])
+@pytest.mark.parametrize("mode", [MODE["sync-mtls"], MODE["sync-header"]], ids=lambda mode: mode.name)
+def test_a_lapse_fails_nothing_and_warns_where_its_recommendation_is_checked(shared_pki: Path, lapse: str,
+                                                                             mode: Mode) -> None:
+    tags, step = LAPSE_SCENARIOS[lapse]
+    warned = scenarios_with(step)
+    assert len(warned) >= 5, f"no scenario of {PULL_FEATURE.name} has a step beginning {step!r}"
+    outcome, code, log = run_suite((lapse,), shared_pki, mode, tags)
+    assert outcome.results, f"the suite did not run:\n{log}"
+    assert not lapse_verdict(outcome, warned, mode), "\n".join(lapse_verdict(outcome, warned, mode))
+    assert all(r.warnings for r in outcome.results if r.outcome == WARNING)
+    assert code == 0, log
+
+
+def test_a_lapse_s_verdict_names_a_failure_a_missing_warning_and_a_stray_one() -> None:
+    from epix.report.outcomes import ScenarioResult
+
+    def result(name: str, outcome: str) -> ScenarioResult:
+        return ScenarioResult(name, name, "pull", ["PULL-03"], "pull", outcome, "PULL-03: …",
+                              warnings=["PULL-03: …"] if outcome == WARNING else [])
+
+    warned = {"Refused"}
+    assert lapse_verdict(RunOutcome([result("Refused (EPX-304)", WARNING), result("Served", PASSED)]), warned) == []
+    assert lapse_verdict(RunOutcome([result("Refused (EPX-304)", PASSED)]), warned) == [
+        "passed without a warning: Refused (EPX-304)"]
+    assert lapse_verdict(RunOutcome([result("Served", WARNING)]), warned) == ["warning with a warning: Served"]
+    assert lapse_verdict(RunOutcome([result("Refused", FAILED)]), warned) == ["failed: Refused: PULL-03: …"]
+
+
 def test_a_detection_is_exact_only_when_every_failure_names_the_broken_requirement() -> None:
     from epix.report.outcomes import ScenarioResult
 
@@ -474,6 +541,16 @@ if __name__ == "__main__":
     elif names and all(name in {f.name for f in HUB_CATALOGUE} for name in names):
         chosen_mode = MODE["hub"]
     chosen = [f for f in chosen_mode.catalogue if not names or f.name in names]
+    for name in (n for n in names if n in LAPSE_NAMES):  # a lapse: nothing may fail, its checks warn
+        with tempfile.TemporaryDirectory() as scratch:
+            lapse_tags, lapse_step = LAPSE_SCENARIOS[name]
+            ran, _, _ = run_suite((name,), prepare_pki(Path(scratch) / "pki"), chosen_mode, lapse_tags)
+        wrong = lapse_verdict(ran, scenarios_with(lapse_step), chosen_mode)
+        print(f"{name} ({lapse_tags}):\n{summary_table(ran)}\n\n{warning_list(ran)}\n\n"
+              + ("as expected: nothing failed, each check of the recommendation warned" if ran.results and not wrong
+                 else "NOT AS EXPECTED:\n" + "\n".join(wrong or ["no scenario ran"])))
+    if names and not chosen:
+        sys.exit(0)
     with tempfile.TemporaryDirectory() as scratch:
         started = time.perf_counter()
         print(detection_table(detect(chosen, Path(scratch) / "pki", chosen_mode), chosen_mode))

@@ -320,3 +320,49 @@ def test_a_refusal_that_names_the_species_reveals_the_permit(world, monkeypatch)
     quiet = read_soap(_exchange(500, build_fault("soap:Client", "Wrong token", AckError("EPX-309", "wrong token")),
                                 "text/xml"), SoapSettings())
     pull_steps.reveals_nothing(_scene(world, "PULL-03"), quiet)
+
+
+# ---------------------------------------------------------------------------
+# 6. Section 3.4: in binding A the EPX code of a fault is RECOMMENDED
+
+def _soap_fault(faultcode: str, code: str | None):  # noqa: ANN202 - a SoapAnswer
+    from epix.messages.soap import SoapSettings, build_fault
+
+    body = build_fault(faultcode, "Refused", AckError(code, "refused") if code else None)
+    return read_soap(_exchange(500, body, "text/xml"), SoapSettings())
+
+
+def _warnings(step, *args) -> list[str]:  # noqa: ANN001, ANN002
+    """The warnings ``step(*args)`` gives, when it passes."""
+    from epix.report.warning import collecting
+
+    with collecting() as warnings:
+        step(*args)
+    return [str(w) for w in warnings]
+
+
+def test_a_client_fault_without_an_epx_code_passes_with_a_warning(world) -> None:  # noqa: ANN001
+    answer = _soap_fault("soap:Client", None)
+    assert _warnings(pull_steps.client_fault, _scene(world, "PULL-03"), answer, "EPX-304") == [
+        "PULL-03: the fault names no EPX code (RECOMMENDED: EPX-304)"]
+    assert _warnings(pull_steps.client_fault, _scene(world, "PULL-03"), _soap_fault("soap:Client", "EPX-304"),
+                     "EPX-304") == []
+
+
+def test_a_fault_with_the_wrong_code_or_faultcode_fails(world) -> None:  # noqa: ANN001
+    sentence = _failed(pull_steps.client_fault, _scene(world, "PULL-03"), _soap_fault("soap:Client", "EPX-309"),
+                       "EPX-304")
+    assert sentence.startswith("PULL-03: expected a soap:Client fault with EPX-304 (unknown document); the partner's "
+                               "fault names EPX-309")
+    sentence = _failed(pull_steps.client_fault, _scene(world, "PULL-03"), _soap_fault("soap:Server", None), "EPX-304")
+    assert 'the partner answered the fault "soap:Server" without an EPX code (fault string "Refused")' in sentence
+
+
+def test_a_caller_refused_with_a_fault_without_a_code_passes_with_a_warning(world) -> None:  # noqa: ANN001
+    answer = _soap_fault("soap:Client", None)
+    assert _warnings(pull_steps.refused_105, _scene(world, "PULL-05"), answer) == [
+        "PULL-05: the fault names no EPX code (RECOMMENDED: EPX-105)"]
+    assert _warnings(pull_steps.caller_refused, _scene(world, "PULL-05"), answer) == [
+        "PULL-05: the fault names no EPX code (RECOMMENDED: EPX-105)"]
+    assert "names EPX-304" in _failed(pull_steps.refused_105, _scene(world, "PULL-05"),
+                                      _soap_fault("soap:Client", "EPX-304"))

@@ -14,7 +14,7 @@ import webbrowser
 from pathlib import Path
 
 from epix.exits import Exit, UsageError
-from epix.report.outcomes import RunOutcome, summary_table
+from epix.report.outcomes import RunOutcome, summary_table, warning_list
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +36,10 @@ def report(args: argparse.Namespace) -> int:
         raise UsageError(f"{results} holds no Allure results; give the folder that `epix run` wrote")
     outcome_file = run_folder / "outcome.json"
     if outcome_file.exists():
-        print(summary_table(RunOutcome.load(outcome_file)))
+        outcome = RunOutcome.load(outcome_file)
+        print(summary_table(outcome))
+        if outcome.warned:
+            print(f"\n{warning_list(outcome)}\n")
     output = args.output or run_folder / "allure-report"
     try:
         made = generate_html(results, output.resolve(), history=run_folder.parent / "history.jsonl")

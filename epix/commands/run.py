@@ -1,11 +1,13 @@
 """``epix run``: run the conformance suite against a partner and report.
 
-    epix run [--profile P] [--tags EXPR] [--report-dir DIR] [--open]
+    epix run [--profile P] [--tags EXPR] [--report-dir DIR] [--open] [--no-preflight]
 
-Runs the scenarios of ``features/`` through pytest, shows one line per scenario, writes
-``allure-results/``, ``junit.xml`` and the HTML report into the report folder, and ends
-with a summary table. Exit codes: 0 every claimed scenario passed, 1 failures, 2 a
-configuration error (nothing ran), 3 the partner was unreachable.
+Checks the partner's set-up first (``epix preflight``: a failed check stops the run before
+any scenario, a warning does not), then runs the scenarios of ``features/`` through pytest,
+shows one line per scenario, writes ``allure-results/``, ``junit.xml`` and the HTML report
+into the report folder, and ends with a summary table, the warnings and the problems. Exit
+codes: 0 every claimed scenario passed (with a warning or without), 1 failures, 2 a
+configuration error or a failed set-up check (nothing ran), 3 the partner was unreachable.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 from epix.exits import Exit, UsageError
 from epix.paths import PROJECT, REPORTS, STEPS
 from epix.report import allure_files
-from epix.report.outcomes import RunOutcome, problem_list, summary_table
+from epix.report.outcomes import RunOutcome, problem_list, summary_table, warning_list
 
 SUITE_MODULE = STEPS / "test_conformance.py"
 DEFAULT_PROFILE = PROJECT / "fixtures" / "profiles" / "simulator.toml"
@@ -29,7 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run", help="run the conformance suite against a partner",
         description="Run the conformance suite against the partner a profile describes (by default the "
-                    "simulated partner) and write the results and the HTML report.")
+                    "simulated partner) and write the results and the HTML report. The partner's set-up is "
+                    "checked first, as `epix preflight` does: a failed check stops the run before any scenario.",
+        epilog="exit codes: 0 every claimed scenario passed; 1 failures; 2 a configuration error or a failed "
+               "set-up check (nothing ran); 3 the partner is unreachable")
     parser.add_argument("--profile", type=Path, default=DEFAULT_PROFILE,
                         help="the partner's profile (default: fixtures/profiles/simulator.toml)")
     parser.add_argument("--tags", default=None, help='only scenarios whose tags match, e.g. "@signatures"')
@@ -37,18 +42,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="where results and reports go (default: reports/<date-time>-<profile>/)")
     parser.add_argument("--open", action="store_true", help="open the HTML report when it is ready")
     parser.add_argument("--no-html", action="store_true", help="keep the results but make no HTML report")
+    parser.add_argument("--no-preflight", action="store_true",
+                        help="skip the set-up checks (epix preflight) before the scenarios")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    profile = _checked_profile(args.profile)
+    from epix.commands.preflight import check, partner_of
+    from epix.commands.profiles import checked_profile
+
+    profile = checked_profile(args.profile)
     _check_tags(args.tags)
     _check_suite()
     folder = args.report_dir or REPORTS / f"{datetime.now():%Y%m%d-%H%M%S}-{args.profile.stem}"
     paths = RunPaths(folder.resolve())
-    paths.prepare()
     print(f"epix run: {profile.name} ({args.profile})")
-    code = _pytest(args, paths)
+    with partner_of(profile) as (completed, plugins):
+        if not args.no_preflight:
+            report = check(completed)
+            if report.failed:
+                print("epix run: the preflight failed, so no scenario ran (--no-preflight skips it)", file=sys.stderr)
+                return report.exit_code()
+        paths.prepare()
+        code = _pytest(args, paths, plugins)
     if code in (4, 5) and not paths.outcome.exists():
         print(f"epix run: no scenario ran (pytest exit {code}); check --tags {args.tags!r}", file=sys.stderr)
         return Exit.USAGE
@@ -84,15 +100,6 @@ class RunPaths:
             stale.unlink(missing_ok=True)
 
 
-def _checked_profile(path: Path):  # noqa: ANN202 - epix.profile.Profile
-    from epix.profile import ProfileError, load_profile
-
-    try:
-        return load_profile(path)
-    except ProfileError as error:
-        raise UsageError(str(error)) from None
-
-
 def _check_tags(tags: str | None) -> None:
     if tags is None:
         return
@@ -115,7 +122,7 @@ def _check_suite() -> None:
                          "run epix from a checkout of the harness")
 
 
-def _pytest(args: argparse.Namespace, paths: RunPaths) -> int:
+def _pytest(args: argparse.Namespace, paths: RunPaths, plugins: list[object]) -> int:
     import pytest
 
     arguments = [
@@ -127,16 +134,16 @@ def _pytest(args: argparse.Namespace, paths: RunPaths) -> int:
     ]
     if args.tags:
         arguments.append(f"--tags={args.tags}")
-    return int(pytest.main(arguments))
+    return int(pytest.main(arguments, plugins=plugins))
 
 
 def _print_summary(outcome: RunOutcome, args: argparse.Namespace) -> None:
     print()
     print(summary_table(outcome))
-    problems = problem_list(outcome, f"pytest --profile {args.profile}")
-    if problems:
-        print()
-        print(problems)
+    for paragraphs in (warning_list(outcome), problem_list(outcome, f"pytest --profile {args.profile}")):
+        if paragraphs:
+            print()
+            print(paragraphs)
     print()
 
 

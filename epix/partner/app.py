@@ -60,6 +60,7 @@ def create_app(endpoint: PartnerEndpoint) -> Starlette:
     app = Starlette(routes=routes, middleware=endpoint.serving.middleware())
     app.state.endpoint = endpoint
     app.state.connection = endpoint.serving.connection  # how the server serves each connection
+    app.state.clock = endpoint.serving.clock  # the time of its Date headers
     return app
 
 

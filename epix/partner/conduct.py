@@ -14,12 +14,15 @@ from collections.abc import Callable, Iterable
 from epix.findings import Finding
 from epix.partner import hostile_overrides  # noqa: F401 - registers the hostile modes' overrides
 from epix.partner.fault_overrides import IGNORES_SEAM
-from epix.partner.faults import CATALOGUE, HOSTILE, HOSTILE_OVERRIDES, OVERRIDES, Fault, Faults, Override
+from epix.partner.faults import (
+    CATALOGUE, HOSTILE, HOSTILE_OVERRIDES, LAPSE_OVERRIDES, LAPSES, OVERRIDES, Fault, Faults, Override,
+)
 
 
 def conduct(faults: Faults, parts: Iterable[object]) -> None:
     """Make ``parts`` (the parts of one partner) behave with ``faults``: replace, on each
-    part, the seams of the faults switched on, in catalogue order."""
+    part, the seams of the faults switched on, in catalogue order, then those of the
+    hostile modes and of the lapses."""
     parts = tuple(parts)
     for fault in CATALOGUE:
         if fault.name not in faults.names:
@@ -33,6 +36,9 @@ def conduct(faults: Faults, parts: Iterable[object]) -> None:
     for mode in HOSTILE:
         if mode.name in faults.names:
             _replace(parts, HOSTILE_OVERRIDES[mode.name])
+    for lapse in LAPSES:
+        if lapse.name in faults.names:
+            _replace(parts, LAPSE_OVERRIDES[lapse.name])
 
 
 def _replace(parts: tuple[object, ...], replacing: Override) -> None:

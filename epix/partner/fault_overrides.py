@@ -10,6 +10,9 @@ partner that knows a fault by name; the conformant modules only have the methods
 
 The faults that ignore findings (``ignores=``) act at one seam, :data:`IGNORES_SEAM`:
 :func:`~epix.partner.conduct.conduct` makes it overlook what the catalogue says.
+
+The lapses (:data:`epix.partner.faults.LAPSES`: a RECOMMENDED missed, no MUST broken)
+have their one override each here too, at the end.
 """
 
 from __future__ import annotations
@@ -373,3 +376,10 @@ def pull_permit_unsigned(puller: Puller, base: Callable, session: Session, docum
     for signature in permit.findall(qname(DS, "Signature")):
         permit.remove(signature)
     return permit
+
+
+# ----- lapses: a RECOMMENDED missed, no MUST broken -----
+
+@override("no-epx-codes", Puller.fault_error)
+def no_epx_codes(puller: Puller, base: Callable, fault: Fault) -> AckError | None:
+    return None

@@ -36,13 +36,20 @@ overrides of one seam wrap each other in catalogue order.
 Apart from these, :data:`HOSTILE` lists the *hostile* modes: a partner that breaks
 every exchange at the HTTP or TLS layer (an answer that trickles, never ends, is far too
 large, is an HTML page, empty, a redirect, a connection reset, an error text of
-megabytes). They are no fault of one requirement, so the self-test's "fails only the
+megabytes, a web server whose clock is minutes off). They are no fault of one requirement, so the self-test's "fails only the
 scenarios of its requirement" does not apply to them; they show that the harness gives a
 partner's failure, not its own, and stays bounded in time and memory. They are switched on
 like a fault (``--fault trickle``, ``[simulator] faults = ["trickle"]``), each with one
 override (:mod:`epix.partner.hostile_overrides`) of a seam of the partner's parts: most
 of :class:`epix.partner.serving.Serving` (the HTTP layer, and each TLS connection), one of
 the acknowledger.
+
+Apart from both, :data:`LAPSES` lists the *lapses*: a partner that misses a SHOULD or
+RECOMMENDED and breaks no MUST (``no-epx-codes``: its binding-A faults name no EPX code,
+which section 3.4 recommends). Against one the suite must fail nothing: the scenarios that
+check the recommendation pass with a warning, the others pass. They are switched on like
+a fault, each with one override in :mod:`epix.partner.fault_overrides`, and are not in the
+self-test's sweep, which counts the faults a scenario detects.
 """
 
 from __future__ import annotations
@@ -206,9 +213,29 @@ HOSTILE: tuple[Hostile, ...] = (
                                       "the TLS handshake, without an answer."),
     Hostile("huge-error-text", "writes an error Text of 5 MB into its Rejected Acknowledgements (signed)."),
     Hostile("redirect", "answers every request with a 302 redirect to another URL."),
+    Hostile("clock-skew", "runs its web server on a clock 6 minutes fast: every answer's Date header is 6 minutes "
+                          "ahead (what `epix preflight` names; no scenario reads the header)."),
 )
 
 HOSTILES: dict[str, Hostile] = {mode.name: mode for mode in HOSTILE}
+
+
+@dataclass(frozen=True)
+class Lapse:
+    """A partner that misses a SHOULD or RECOMMENDED and breaks no MUST: its name, the
+    section of the profile that recommends what it misses, and what it does."""
+
+    name: str
+    section: str
+    sentence: str
+
+
+#: The lapses (see the module's docstring): the suite warns of each, and fails nothing.
+LAPSES: tuple[Lapse, ...] = (
+    Lapse("no-epx-codes", "3.4", "names no EPX code in its binding-A faults (no epx:Error in their detail)."),
+)
+
+LAPSE_NAMES: dict[str, Lapse] = {lapse.name: lapse for lapse in LAPSES}
 
 
 class UnknownFault(ValueError):
@@ -220,7 +247,7 @@ class Faults:
 
     def __init__(self, names: Iterable[str] = ()):
         names = tuple(names)
-        unknown = [n for n in names if n not in FAULTS and n not in HOSTILES]
+        unknown = [n for n in names if n not in FAULTS and n not in HOSTILES and n not in LAPSE_NAMES]
         if unknown:
             raise UnknownFault(f"unknown fault {', '.join(unknown)}; see epix simulate --list-faults")
         self.names = frozenset(names)
@@ -248,11 +275,14 @@ class Faults:
 
 def listing() -> str:
     """The switchboard as text, one fault a line: name, requirement, what it does; then
-    the hostile modes, apart."""
-    width = max(len(f.name) for f in (*CATALOGUE, *HOSTILE))
+    the hostile modes and the lapses, each apart."""
+    width = max(len(f.name) for f in (*CATALOGUE, *HOSTILE, *LAPSES))
     faults = [f"{f.name:<{width}}  {f.requirement:<8}  {f.sentence}" for f in CATALOGUE]
     hostile = [f"{h.name:<{width}}  {'(every)':<8}  {h.sentence}" for h in HOSTILE]
-    return "\n".join([*faults, "", "Hostile modes: they break every exchange, not one requirement:", *hostile])
+    lapses = [f"{m.name:<{width}}  {'§ ' + m.section:<8}  {m.sentence}" for m in LAPSES]
+    return "\n".join([*faults, "", "Hostile modes: they break every exchange, not one requirement:", *hostile,
+                      "", "Lapses: they miss a SHOULD or RECOMMENDED, no MUST (the suite warns, fails nothing):",
+                      *lapses])
 
 
 # ----- the overrides: how a fault changes the partner -----
@@ -281,6 +311,8 @@ class Override:
 OVERRIDES: dict[str, Override] = {}
 #: The override of each hostile mode, by name (see :mod:`epix.partner.hostile_overrides`).
 HOSTILE_OVERRIDES: dict[str, Override] = {}
+#: The override of each lapse, by name (see :mod:`epix.partner.fault_overrides`).
+LAPSE_OVERRIDES: dict[str, Override] = {}
 
 
 def override(fault: str, seam: Callable) -> Callable[[Callable], Callable]:
@@ -291,10 +323,11 @@ def override(fault: str, seam: Callable) -> Callable[[Callable], Callable]:
             return None
 
     It is called with the part, ``base`` (what it replaces) and the seam's arguments.
-    A hostile mode (:data:`HOSTILE`) is registered the same way, apart from the faults."""
-    if fault not in FAULTS and fault not in HOSTILES:
+    A hostile mode (:data:`HOSTILE`) or a lapse (:data:`LAPSES`) is registered the same
+    way, apart from the faults."""
+    if fault not in FAULTS and fault not in HOSTILES and fault not in LAPSE_NAMES:
         raise KeyError(f"no fault named {fault!r} in the switchboard")
-    registry = OVERRIDES if fault in FAULTS else HOSTILE_OVERRIDES
+    registry = OVERRIDES if fault in FAULTS else HOSTILE_OVERRIDES if fault in HOSTILES else LAPSE_OVERRIDES
     if not callable(seam) or "." not in seam.__qualname__:
         raise TypeError(f"the seam of {fault} must be a method of one of the partner's parts, not {seam!r}")
 

@@ -1,6 +1,7 @@
 """What each hostile mode does (:data:`epix.partner.faults.HOSTILE`): one override each,
 of a seam of :class:`~epix.partner.serving.Serving` (an ASGI layer around the partner's
-application, or the handling of one TLS connection) or of the acknowledger.
+application, the handling of one TLS connection, or the clock of its Date headers) or of
+the acknowledger.
 
 Each stays bounded, whatever the client does: bodies are streamed from one small buffer
 (the partner never holds the 4 GiB it announces), and every answer that goes on for long
@@ -36,6 +37,9 @@ HUGE_BODY_PADDING = 4 * 1024 ** 3
 FILLER = b" " * (64 * 1024)
 #: ``huge-error-text``: the size of each error's Text in a Rejected Acknowledgement.
 HUGE_TEXT_CHARACTERS = 5_000_000
+#: ``clock-skew``: how far ahead the web server's clock is, in seconds (past the 5 minutes
+#: that ``epix preflight`` fails).
+CLOCK_SKEW_SECONDS = 6 * 60
 #: ``redirect``: where every answer sends the client (another path of the same origin,
 #: which redirects again: a client that follows redirects goes round in circles).
 REDIRECT_PREFIX = "/moved"
@@ -250,6 +254,15 @@ async def reset_after_handshake(serving: Serving, base: Callable, reader: asynci
         with contextlib.suppress(OSError, AttributeError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     writer.transport.abort()
+
+
+# ----- the clock of the HTTP layer (Serving.clock) -----
+
+@override("clock-skew", Serving.clock)
+def clock_skew(serving: Serving, base: Callable[[], float]) -> float:
+    """The web server's clock :data:`CLOCK_SKEW_SECONDS` fast: a front end whose time is not
+    kept by NTP, while the application behind it (its acknowledgements) keeps the right time."""
+    return base() + CLOCK_SKEW_SECONDS
 
 
 # ----- the acknowledger -----

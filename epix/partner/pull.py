@@ -194,8 +194,11 @@ class Puller:
 
     def fault_answer(self, fault: Fault) -> Answer:
         """PULL-09: a SOAP 1.1 fault with HTTP 500, the ``epx:Error`` in its detail."""
-        rejection = fault.rejection
-        error = AckError(rejection.code, rejection.text, location=rejection.location)
-        body = soap.build_fault(fault.faultcode, fault.faultstring, error)
+        body = soap.build_fault(fault.faultcode, fault.faultstring, self.fault_error(fault))
         return Answer(500, body, {"Content-Type": soap.CONTENT_TYPE},
-                      summary=f"fault {fault.faultcode} {rejection.code}")
+                      summary=f"fault {fault.faultcode} {fault.rejection.code}")
+
+    def fault_error(self, fault: Fault) -> AckError | None:
+        """Section 3.4 (RECOMMENDED): the ``epx:Error`` of the fault's detail, naming its EPX code."""
+        rejection = fault.rejection
+        return AckError(rejection.code, rejection.text, location=rejection.location)

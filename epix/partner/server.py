@@ -6,7 +6,8 @@ partner must know it (ENV-02). So this module runs hypercorn's own connection ha
 into the scope of every request: ``scope["extensions"]["tls"]["client_cert_chain"]``
 holds the verified client certificate as PEM (empty without mutual TLS).
 
-An application may say how each connection is served, once its TLS handshake is done:
+An application may give the time of its ``Date`` headers, ``app.state.clock()`` (seconds
+since the epoch), and say how each connection is served, once its TLS handshake is done:
 ``app.state.connection(reader, writer, http)``, where ``http()`` serves HTTP on it (``http(n)``:
 for ``n`` requests, then closes it) (the
 partner's :meth:`epix.partner.serving.Serving.connection`).
@@ -22,8 +23,10 @@ import signal
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
+from wsgiref.handlers import format_date_time
 
 from cryptography import x509
 from hypercorn.app_wrappers import ASGIWrapper
@@ -86,8 +89,20 @@ class _ConnectionApp:
         await self._app(scope, receive, send, sync_spawn, call_soon)
 
 
-def _config() -> Config:
-    config = Config()
+class _Config(Config):
+    """hypercorn's configuration, its ``Date`` header taken from ``clock`` (the application's)."""
+
+    clock: Callable[[], float] = staticmethod(time.time)
+
+    def response_headers(self, protocol: str) -> list[tuple[bytes, bytes]]:
+        return [(name, format_date_time(self.clock()).encode("ascii")) if name == b"date" else (name, value)
+                for name, value in super().response_headers(protocol)]
+
+
+def _config(clock: Callable[[], float] | None = None) -> Config:
+    config = _Config()
+    if clock is not None:
+        config.clock = clock
     config.read_timeout = READ_TIMEOUT
     config.keep_alive_timeout = KEEP_ALIVE_TIMEOUT
     config.graceful_timeout = GRACEFUL_TIMEOUT
@@ -128,9 +143,10 @@ async def serve(
 ) -> None:
     """Serve ``app`` on ``sock`` until ``shutdown`` is set, then close gracefully."""
     loop = asyncio.get_running_loop()
-    config, context, wrapped = _config(), WorkerContext(None), ASGIWrapper(app)
+    state = getattr(app, "state", None)
+    config, context, wrapped = _config(getattr(state, "clock", None)), WorkerContext(None), ASGIWrapper(app)
     connections: set[asyncio.Task] = set()
-    handle = getattr(getattr(app, "state", None), "connection", None) or _serve_http
+    handle = getattr(state, "connection", None) or _serve_http
 
     async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

@@ -3,12 +3,14 @@ each TLS connection the server accepts.
 
 :class:`Serving` is a part of the partner like the others (:mod:`epix.partner.faults`):
 its methods are seams. Conformant, it adds no layer and serves every connection with
-HTTP; the hostile modes (:data:`epix.partner.faults.HOSTILE`) replace them.
+HTTP with the time of the machine in its ``Date`` header; the hostile modes
+(:data:`epix.partner.faults.HOSTILE`) replace them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 from starlette.middleware import Middleware
@@ -29,3 +31,8 @@ class Serving:
     async def connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, http: ServeHttp) -> None:
         """One connection, its TLS handshake done: serve HTTP on it."""
         await http()
+
+    def clock(self) -> float:
+        """The time the HTTP layer puts into the ``Date`` header of every answer (RFC 9110,
+        6.6.1), in seconds since the epoch: the machine's own."""
+        return time.time()

@@ -1,9 +1,12 @@
 """What happened to each scenario of a run, the summary table, and the run's exit code.
 
-A scenario ends in one of five ways: ``passed``; ``failed`` (the partner answered and
-broke the requirement: a partner defect); ``broken`` (no answer: the partner is
-unreachable; or the harness itself failed); ``not claimed`` (skipped because the
-partner does not claim the capability); ``skipped`` for any other reason.
+A scenario ends in one of six ways: ``passed``; ``warning``, passed with a warning (every
+MUST it checks holds, but the partner missed a SHOULD or RECOMMENDED, which the warning
+names: :mod:`epix.report.warning`); ``failed`` (the partner answered and broke the
+requirement: a partner defect); ``broken`` (no answer: the partner is unreachable; or the
+harness itself failed); ``not claimed`` (skipped because the partner does not claim the
+capability); ``skipped`` for any other reason. A failed or broken scenario keeps the
+warnings it was given. A warning exits 0, like a pass.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ from pathlib import Path
 from epix.exits import Exit
 from epix.report.labels import AREAS
 
-PASSED, FAILED, BROKEN, NOT_CLAIMED, SKIPPED = "passed", "failed", "broken", "not claimed", "skipped"
-OUTCOMES = (PASSED, FAILED, BROKEN, NOT_CLAIMED, SKIPPED)
+PASSED, WARNING, FAILED, BROKEN = "passed", "warning", "failed", "broken"
+NOT_CLAIMED, SKIPPED = "not claimed", "skipped"
+OUTCOMES = (PASSED, WARNING, FAILED, BROKEN, NOT_CLAIMED, SKIPPED)
+#: How the summary table heads each outcome's column.
+COLUMNS = {PASSED: "Passed", WARNING: "Warning", FAILED: "Failed", BROKEN: "Broken", NOT_CLAIMED: "Not claimed",
+           SKIPPED: "Skipped"}
 
 
 @dataclass
@@ -33,6 +40,8 @@ class ScenarioResult:
     duration: float = 0.0
     #: Requirements the scenario depends on without checking them (``@needs:…``).
     needs: list[str] = field(default_factory=list)
+    #: What the partner missed of a SHOULD or RECOMMENDED, one sentence each ("PULL-03: …").
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -49,11 +58,16 @@ class RunOutcome:
         return [r for r in self.results if r.unreachable]
 
     @property
+    def warned(self) -> list[ScenarioResult]:
+        """Every scenario that was given a warning, whatever its outcome."""
+        return [r for r in self.results if r.warnings]
+
+    @property
     def problems(self) -> list[ScenarioResult]:
         return [r for r in self.results if r.outcome in (FAILED, BROKEN)]
 
     def exit_code(self) -> Exit:
-        """0 every claimed scenario passed, 1 failures, 3 the partner was unreachable."""
+        """0 every claimed scenario passed (with a warning or without), 1 failures, 3 the partner was unreachable."""
         if self.unreachable:
             return Exit.UNREACHABLE
         if self.problems:
@@ -70,7 +84,7 @@ class RunOutcome:
 
 def summary_table(outcome: RunOutcome) -> str:
     """A plain-text table: one line per area of the profile, then the total."""
-    header = ("Area", "Passed", "Failed", "Broken", "Not claimed", "Skipped", "Total")
+    header = ("Area", *(COLUMNS[o] for o in OUTCOMES), "Total")
     rows = []
     areas = [a for a in AREAS if any(r.area == a for r in outcome.results)]
     areas += sorted({r.area or "other" for r in outcome.results} - set(AREAS) - {None})
@@ -98,6 +112,16 @@ def problem_list(outcome: RunOutcome, rerun: str) -> str:
         requirements = " ".join(result.requirements)
         paragraphs.append(f"{kind}  {requirements}  {result.name}\n    {result.message}\n"
                           f"    re-run: {rerun} '{result.nodeid}'")
+    return "\n\n".join(paragraphs)
+
+
+def warning_list(outcome: RunOutcome) -> str:
+    """One paragraph per scenario given a warning: its outcome, the scenario, each warning."""
+    paragraphs = []
+    for result in outcome.warned:
+        kind = "PASSED WITH A WARNING" if result.outcome == WARNING else f"{result.outcome.upper()}, AND WARNED"
+        lines = "".join(f"\n    warning: {text}" for text in result.warnings)
+        paragraphs.append(f"{kind}  {' '.join(result.requirements)}  {result.name}{lines}")
     return "\n\n".join(paragraphs)
 
 

@@ -5,26 +5,37 @@ slow or too large to use, :class:`epix.transport.AnswerUnusable`) from an
 unreachable partner (:class:`epix.transport.PartnerUnreachable`) and from a harness
 error (any other exception), keeps one :class:`~epix.report.outcomes.ScenarioResult`
 per scenario, and prints one line per scenario while the suite runs.
+
+It also collects the warnings each scenario is given (:func:`epix.report.warning.warn`):
+a scenario that passed with one ends as ``warning``; each warning goes into the
+scenario's result, its ``junit.xml`` testcase (a property ``warning``) and its Allure
+result (a label ``warning``, see :mod:`epix.report.allure_warnings`).
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 import pytest
 
+from epix.report import allure_warnings
 from epix.report.labels import read_tags
 from epix.report.outcomes import (
-    BROKEN, FAILED, NOT_CLAIMED, PASSED, SKIPPED, RunOutcome, ScenarioResult,
+    BROKEN, FAILED, NOT_CLAIMED, PASSED, SKIPPED, WARNING, RunOutcome, ScenarioResult,
 )
 from epix.report.allure_files import NOT_CLAIMED_MARK
 from epix.report.redact import Redactor
+from epix.report.warning import Missed, collecting
 from epix.transport.errors import AnswerUnusable, PartnerUnreachable
 
-_SYMBOL = {PASSED: "ok", FAILED: "FAILED", BROKEN: "BROKEN", NOT_CLAIMED: "not claimed", SKIPPED: "skipped"}
+_SYMBOL = {PASSED: "ok", WARNING: "warning", FAILED: "FAILED", BROKEN: "BROKEN", NOT_CLAIMED: "not claimed",
+           SKIPPED: "skipped"}
+#: The name of a warning in junit.xml: a property of its testcase.
+WARNING_PROPERTY = "warning"
 
 
 def scenario_tags(item: pytest.Item) -> set[str]:
@@ -75,6 +86,7 @@ class RunRecorder:
         self._total = 0
         self._done = 0
         self._started: dict[str, float] = {}
+        self._warnings: dict[str, list[Missed]] = {}
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self._total = len(session.items)
@@ -86,8 +98,22 @@ class RunRecorder:
         if self._progress is not None:
             self._write(f"{self._total} scenarios to run\n")
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[object]:
+        """Each scenario runs with its own collection of warnings."""
+        if item.nodeid not in self._by_id:
+            return (yield)
+        with collecting() as warnings:
+            self._warnings[item.nodeid] = warnings
+            try:
+                return (yield)
+            finally:
+                del self._warnings[item.nodeid]
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
+        if call.when == "teardown" and item.nodeid in self._by_id:
+            self._report_warnings(item, self._by_id[item.nodeid])
         outcome = yield
         report = outcome.get_result()
         result = self._by_id.get(item.nodeid)
@@ -107,6 +133,8 @@ class RunRecorder:
         if result is None:
             return
         result.duration = time.perf_counter() - self._started.get(nodeid, time.perf_counter())
+        if result.outcome == PASSED and result.warnings:
+            result.outcome = WARNING
         self.outcome.results.append(result)
         self._done += 1
         if self._progress is not None:
@@ -123,6 +151,15 @@ class RunRecorder:
         if self._save_to is not None:
             self._save_to.parent.mkdir(parents=True, exist_ok=True)
             self.outcome.save(self._save_to)
+
+    def _report_warnings(self, item: pytest.Item, result: ScenarioResult) -> None:
+        """The scenario's warnings into its result, its junit.xml testcase and its Allure result
+        (before the teardown's report, from which both are written)."""
+        texts = [self._redactor.text(str(missed)) for missed in self._warnings.get(item.nodeid, ())]
+        result.warnings = texts
+        for text in texts:
+            item.user_properties.append((WARNING_PROPERTY, text))
+        allure_warnings.label(texts)
 
     def _failed(self, result: ScenarioResult, exc: BaseException | None) -> None:
         if exc is None:
