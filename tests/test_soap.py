@@ -443,3 +443,26 @@ def test_a_missing_or_other_service_state_is_a_finding_not_a_failure(text: str |
     assert response == SoapResponse("ServiceState", text=text)
     sentence = service_state_finding(response)
     assert (sentence is None) if finding is None else (sentence.startswith("PULL-01: ") and finding in sentence)
+
+
+# ----- a response shaped like the pilot adapter's v2 template -----
+
+PILOT = Path(__file__).resolve().parent.parent / "fixtures" / "documents" / "pilot"
+
+
+def test_a_response_shaped_like_the_pilot_template_is_read() -> None:
+    from datetime import timedelta
+
+    from epix.validation import validate
+
+    data = (PILOT / "GetNonFinalCitesCertificate-response.xml").read_bytes()
+    response = parse_response(data, DEFAULT)
+    assert response.op == "GetNonFinalCitesCertificate" and response.permit_qualified is False
+    assert response.permit.tag == "{urn:un:unece:uncefact:data:standard:CITESEPermit:2}CITESEPermit"
+    assert response.permit.findtext("{*}HeaderExchangedDocument/{*}ID") == "26CH000123"
+    assert response.attachments == [Attachment("", reference="cid:311886019166"),
+                                    Attachment("26CH000123.pdf", reference="cid:311886019167")]
+    assert response.composite is False
+    assert valid(data), binding_a_schema(DEFAULT).error_log
+    report = validate(data, now=SAMPLE_ISSUED_AT + timedelta(days=1))
+    assert report.kind == "soap-response" and report.findings == [] and report.facts.number == "26CH000123"
