@@ -333,6 +333,14 @@ def media_and_status(scene: Scene, answer: SoapAnswer, status: str) -> None:
     assert exchange.status == int(status), f"{scene.ids}: the answer has HTTP {exchange.status}, expected {status}"
 
 
+@then("the permit comes as it was signed, under its qualified name rsm:CITESEPermit")
+def permit_qualified(scene: Scene, answer: SoapAnswer) -> None:
+    _permit(scene, answer)
+    assert answer.response.permit_qualified, (
+        f"{scene.ids}: the permit comes as the unqualified CITESEPermit; a signed permit is returned as signed, "
+        f"the qualified rsm:CITESEPermit")
+
+
 @then("the permit carries one enveloped signature that covers the whole document")
 def permit_signed(scene: Scene, answer: SoapAnswer) -> None:
     permit = _permit(scene, answer)
