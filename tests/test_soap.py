@@ -14,7 +14,7 @@ from epix.messages.permit import build_permit
 from epix.messages.soap import (
     CONTENT_TYPE, OPERATIONS, Attachment, FaultReceived, SoapFault, SoapRequest, SoapResponse, SoapSettings,
     build_fault, build_request, build_response, parse_fault, parse_request, parse_response, request_country,
-    request_headers, service_state_finding,
+    request_headers, service_state_finding, with_prefixes,
 )
 from epix.model import AckError, Position
 from epix.safexml import XmlRefused, parse, to_bytes
@@ -466,3 +466,14 @@ def test_a_response_shaped_like_the_pilot_template_is_read() -> None:
     assert valid(data), binding_a_schema(DEFAULT).error_log
     report = validate(data, now=SAMPLE_ISSUED_AT + timedelta(days=1))
     assert report.kind == "soap-response" and report.findings == [] and report.facts.number == "26CH000123"
+
+
+@pytest.mark.parametrize("op", OPERATIONS)
+@pytest.mark.parametrize(("envelope", "prefix"), [("S", "ns7"), ("soapenv", None)], ids=["prefixed", "default"])
+def test_with_prefixes_writes_the_same_request_otherwise(op: str, envelope: str, prefix: str | None) -> None:
+    data = request(op, token="T<&>\"'")
+    rewritten = with_prefixes(data, envelope=envelope, request=prefix)
+    root = parse(rewritten)
+    assert root.prefix == envelope and root[0][0].prefix == prefix
+    assert parse_request(rewritten, DEFAULT) == parse_request(data, DEFAULT)
+    assert _canonical(rewritten) != _canonical(data)
