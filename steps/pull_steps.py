@@ -1,4 +1,4 @@
-"""Steps of binding A: the EPIX SOAP operations (PULL-01 … PULL-10)."""
+"""Steps of binding A: the EPIX adapter operations as the hub calls them (PULL-01 … PULL-12)."""
 
 from __future__ import annotations
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote
 
-from lxml import etree
-
 from epix import safexml
 from epix.messages.binding_a_schema import schema_text
 from epix.messages.soap import OPERATIONS, SoapSettings

@@ -26,9 +26,9 @@ Faults are SOAP 1.1 faults with HTTP 500 whose detail carries the ``epx:Error``
 
 from __future__ import annotations
 
-from lxml import etree
-
 from collections.abc import Mapping
+
+from lxml import etree
 
 from epix import clock, safexml
 from epix.messages import soap
