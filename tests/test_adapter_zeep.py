@@ -16,7 +16,7 @@ from epix.partner import RunningPartner
 from epix.pki import Pki
 from epix.safexml import to_bytes
 from epix.validation import validate
-from partner_helpers import partner  # noqa: F401 (fixture)
+from partner_helpers import partner, start  # noqa: F401 (fixture)
 
 RAM = "urn:un:unece:uncefact:data:draft:ReusableAggregateBusinessInformationEntity:1"
 RSM = "urn:un:unece:uncefact:data:standard:CITESEPermit:2"
@@ -92,3 +92,22 @@ def test_a_schema_the_wsdl_does_not_name_is_not_served(partner: RunningPartner, 
     assert session.get(f"{partner.soap_url}?xsd=../pyproject.toml", timeout=10).status_code == 404
     assert session.get(f"{partner.soap_url}?xsd=binding-a/adapter.wsdl", timeout=10).status_code == 404
     assert session.get(f"{partner.soap_url}?xsd=binding-a/cites-data-exchange.xsd", timeout=10).status_code == 200
+
+
+def test_the_wsdl_follows_the_adapters_own_namespaces_and_actions(pki: Pki) -> None:
+    settings = soap.SoapSettings(namespace="urn:example:adapter", response_namespace="urn:example:adapter/v2/",
+                                 actions={"ServiceState": "urn:example:State"})
+    with start(pki, soap=settings) as adapter, requests.Session() as session:
+        session.trust_env = False
+        files = pki.party("CH")
+        session.cert, session.verify = (str(files.tls_client), str(files.tls_client_key)), str(adapter.server_ca)
+        client = zeep.Client(f"{adapter.soap_url}?wsdl", transport=Transport(session=session, timeout=10,
+                                                                             operation_timeout=10))
+        [service] = client.wsdl.services.values()
+        [port] = service.ports.values()
+        assert port.binding._operations["ServiceState"].soapaction == "urn:example:State"
+        assert client.service.ServiceState() == "available"
+        document = next(d for d in adapter.documents() if d.state == "issued")
+        answer = client.service.GetNonFinalCitesCertificate(CertificateNumber=document.number, TokenId=document.token,
+                                                           IsoCountryCode="FR")
+        assert (answer.CITESEPermit or answer.CITESEPermit__1).HeaderExchangedDocument.ID == document.number
