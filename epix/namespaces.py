@@ -6,8 +6,9 @@ EPX = "urn:epix:pilot:envelope:1"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 
-#: Binding A namespaces as deployed at the EPIX hub. They are profile settings
-#: (see :class:`epix.messages.soap.SoapSettings`); these are only the defaults.
+#: Binding A namespaces as deployed. The hub interface's rpc elements (3.2) are in
+#: ``CITES_EXCHANGE``; an adapter's requests and responses (3.1) default to
+#: ``CITES_EXCHANGE_V2``, a profile setting (:class:`epix.messages.soap.SoapSettings`).
 CITES_EXCHANGE = "urn:CitesDataExchange"
 CITES_EXCHANGE_V2 = "urn:CitesDataExchange/v2/"
 

@@ -29,6 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from epix.messages.soap import ADAPTER_TIMEOUT
 from epix.model import DOCUMENT_STATES
 from epix.transport.client import DEFAULT_MAX_BODY
 from epix.profilefields import (
@@ -153,10 +154,15 @@ SOAP_OPERATIONS = tuple(SoapActions.model_fields)
 
 
 class BindingA(_Table):
+    """The partner's adapter (3.1): its URL, its request and response namespaces, the
+    SOAPAction of each operation, and the adapter timeout: how long the hub waits for its
+    answer (PULL-01, PULL-02). The defaults are the spec's."""
+
     url: Url = Field(description="give the SOAP endpoint's URL")
-    namespace: Text = "urn:CitesDataExchange"
+    namespace: Text = "urn:CitesDataExchange/v2/"
     response_namespace: Text = "urn:CitesDataExchange/v2/"
     actions: SoapActions = SoapActions()
+    timeout: Seconds = ADAPTER_TIMEOUT
 
 
 class BindingB(_Table):
@@ -215,7 +221,9 @@ class SimulatorSettings(_Table):
 
 
 class Timeouts(_Table):
-    """Seconds. ``answer`` is binding A's limit (PULL-01, PULL-02); ``acknowledgement`` ACK-05's."""
+    """Seconds. ``answer`` bounds every exchange as a whole (an answer not complete by then
+    fails; binding A's adapter timeout, ``partner.binding_a.timeout``, can only be shorter);
+    ``acknowledgement`` is ACK-05's limit."""
 
     connect: Seconds = 5.0
     answer: Seconds = 10.0

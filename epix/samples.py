@@ -254,7 +254,8 @@ def write_message_samples(directory: Path) -> list[Path]:
 
 def write_binding_a_samples(directory: Path) -> list[Path]:
     """Binding A, in ``DIR/binding-a/``: ``<Operation>-request.xml`` and ``<Operation>-response.xml``
-    for the four operations, with the deployed namespaces, and ``fault.xml`` (a PULL-04 refusal)."""
+    for the four operations in the deployed form (3.1) with the default namespaces, and
+    ``fault.xml`` (a PULL-04 refusal)."""
     from epix.messages.soap import OPERATIONS, Attachment, SoapSettings, build_fault, build_request, build_response
     from epix.model import AckError, Position
     from epix.safexml import parse
@@ -270,7 +271,10 @@ def write_binding_a_samples(directory: Path) -> list[Path]:
             "permit": build_permit(permit),
             "attachments": [Attachment(f"{permit.number}-conditions.txt", "\n".join(permit.special_conditions).encode())],
         },
-        "GetFinalCitesCertificate": {"permit": build_permit(used)},
+        "GetFinalCitesCertificate": {
+            "permit": build_permit(used),
+            "attachments": [Attachment(f"{permit.number}.pdf", reference=f"cid:{permit.number}-pdf")],
+        },
         "ConfirmQuantities": {"text": "Quantities confirmed"},
         "ServiceState": {"text": "available"},
     }
@@ -282,7 +286,7 @@ def write_binding_a_samples(directory: Path) -> list[Path]:
         messages[f"{op}-response.xml"] = build_response(op, settings, **responses[op])
     messages["fault.xml"] = build_fault("soap:Client", "ID must be a token", AckError(
         "EPX-101", "position ID 'A B' contains white space",
-        location="/soap:Envelope/soap:Body/cde:ConfirmQuantitiesRequest/cde:ConfirmedQuantities/cde:CitesPosition/cde:ID",
+        location="/soap:Envelope/soap:Body/cde:ConfirmQuantitiesRequest/ConfirmedQuantities/CitesPosition/ID",
     ))
     folder = directory / "binding-a"
     folder.mkdir(parents=True, exist_ok=True)

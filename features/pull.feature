@@ -6,13 +6,15 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
   and its adapters: GetNonFinalCitesCertificate, GetFinalCitesCertificate,
   ConfirmQuantities and ServiceState.
 
-  Here we are the importing authority and the partner is the issuing one.
+  Here we play the EPIX hub calling the adapter of the issuing Management Authority,
+  and send every request as the hub did. The hub waits for an adapter's answer for the
+  adapter timeout: 5 seconds, unless the profile gives the partner's own.
 
   @PULL-01 @capability:pull
   Scenario: The partner reports the state of its service
     When we ask the partner for the state of its service
-    Then the partner answers with a state text and no fault
-    And the answer arrives within 10 seconds
+    Then the partner answers with its state and no fault
+    And the answer arrives within the adapter timeout
 
   @PULL-02 @capability:pull
   Scenario: An importing authority requests an issued permit by number and token
@@ -22,10 +24,10 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
     And that permit follows every document rule of the profile
 
   @PULL-02 @capability:pull
-  Scenario: The partner answers a request for a permit within the hub's wait of 10 seconds
+  Scenario: The partner answers a request for a permit within the hub's wait for its adapter
     Given a permit that the partner issued and that has not been used
     When we request that permit with its security token
-    Then the answer arrives within 10 seconds
+    Then the answer arrives within the adapter timeout
 
   @PULL-03 @capability:pull
   Scenario Outline: A request that names the wrong permit reveals nothing
@@ -130,6 +132,14 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
       | a permit that the partner issued and that has not been used | an inspected quantity of 1         | an item the permit does not have | EPX-303 |
       | a permit that the partner issued and that has not been used | more than the permitted quantity   | the first item         | EPX-305 |
 
+  @PULL-08 @needs:PULL-07 @capability:confirm-quantities @changes-state
+  Scenario: A confirmation without quantities, as the EPIX hub forwarded it, changes nothing
+    Given a permit that the partner issued and that has not been used
+    And the partner also serves the final version of its permits
+    When we confirm that permit without naming any quantity, as the EPIX hub did
+    Then the partner accepts the confirmation, or refuses it as the caller's error, but not as its own failure
+    And the partner still has no final version of that permit
+
   @PULL-09 @capability:pull
   Scenario Outline: Answers use the SOAP 1.1 media type and the HTTP status of their outcome
     Given a permit that the partner issued and that has not been used
@@ -150,5 +160,29 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
     Given a permit that the partner issued and that has not been used
     And the partner signs the permits it returns
     When we request that permit with its security token
-    Then the permit carries one enveloped signature that covers the whole document
+    Then the permit comes as it was signed, under its qualified name rsm:CITESEPermit
+    And the permit carries one enveloped signature that covers the whole document
     And the signature verifies against the partner's trust anchor at the permit's issue date
+
+  @PULL-11 @needs:PULL-02 @capability:pull
+  Scenario Outline: The partner accepts a request written as the EPIX hub writes it
+    Given a permit that the partner issued and that has not been used
+    When we request that permit with its security token, written <form>
+    Then the answer carries exactly one permit, with the number we asked for
+
+    Examples:
+      | form                                                                      |
+      | as the EPIX hub sent it                                                   |
+      | with other namespace prefixes                                             |
+      | with the adapter's namespace as the default namespace of the request      |
+
+  @PULL-12 @capability:pull
+  Scenario Outline: A request naming another issuing country is refused before anything else
+    Given a permit that the partner issued and that has not been used
+    When we request that permit <how>, naming another country as its issuing country
+    Then the partner refuses the request as the caller's error, with EPX-104
+
+    Examples:
+      | how                            |
+      | with its security token        |
+      | without its certificate number |

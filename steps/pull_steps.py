@@ -1,4 +1,4 @@
-"""Steps of binding A: the EPIX SOAP operations (PULL-01 … PULL-10)."""
+"""Steps of binding A: the EPIX adapter operations as the hub calls them (PULL-01 … PULL-12)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pytest_bdd import parsers, then, when
 
 from epix import safexml
 from epix.codes import meaning
+from epix.messages import soap
 from epix.model import Position
 from epix.namespaces import DS, RSM, qname
 from epix.transport import Exchange, PartnerUnreachable, SoapClient
@@ -25,15 +26,27 @@ _CALLERS = {
     "a caller without a client certificate": "none",
     "a caller whose certificate does not chain to a pilot CA": "foreign",
 }
-_MALFORMED = b'<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+_MALFORMED = (b'<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+              b'<soapenv:Body>')
 _WITH_DTD = (b'<?xml version="1.0"?>\n<!DOCTYPE lol [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>\n'
-             b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
-             b'<GetNonFinalCitesCertificateRequest xmlns="urn:CitesDataExchange"><CertificateNumber>&b;'
-             b'</CertificateNumber></GetNonFinalCitesCertificateRequest></soap:Body></soap:Envelope>')
+             b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+             b'xmlns:v1="urn:CitesDataExchange/v2/"><soapenv:Body><v1:GetNonFinalCitesCertificateRequest>'
+             b'<CertificateNumber>&b;</CertificateNumber></v1:GetNonFinalCitesCertificateRequest></soapenv:Body>'
+             b'</soapenv:Envelope>')
+#: How a request may be written (PULL-11): the prefix of the envelope and of the request
+#: namespace (``None``: the request element's default namespace).
+_FORMS = {
+    "as the EPIX hub sent it": ("soapenv", "v1"),
+    "with other namespace prefixes": ("S", "ns7"),
+    "with the adapter's namespace as the default namespace of the request": ("soapenv", None),
+}
 
 
 def _read(client: SoapClient, exchange: Exchange) -> SoapAnswer:
-    return read_soap(exchange, client.settings)
+    answer = read_soap(exchange, client.settings)
+    if answer.response is not None and answer.response.op == "ConfirmQuantities":
+        attach_text("the confirmation's Result", answer.response.text or "(none)")
+    return answer
 
 
 @when("we ask the partner for the state of its service", target_fixture="answer")
@@ -54,6 +67,26 @@ def request_permit(scene: Scene, which: str) -> SoapAnswer:
     else:
         number, token = document.number, document.token
     return _read(client, client.get_non_final_certificate(number, token, scene.world.partner_country))
+
+
+@when(parsers.re(r"we request that permit with its security token, written (?P<form>.+)"), target_fixture="answer")
+def request_in_form(scene: Scene, form: str) -> SoapAnswer:
+    client = scene.world.our_soap
+    document = scene.partner_document
+    envelope, prefix = _FORMS[form]
+    request = soap.build_request("GetNonFinalCitesCertificate", client.settings, number=document.number,
+                                 token=document.token, country=scene.world.partner_country)
+    return _read(client, client.call("GetNonFinalCitesCertificate",
+                                     soap.with_prefixes(request, envelope=envelope, request=prefix)))
+
+
+@when(parsers.re(r"we request that permit (?P<how>with its security token|without its certificate number), naming "
+                 r"another country as its issuing country"), target_fixture="answer")
+def request_from_another_country(scene: Scene, how: str) -> SoapAnswer:
+    client = scene.world.our_soap
+    document = scene.partner_document
+    number = document.number if how == "with its security token" else None
+    return _read(client, client.get_non_final_certificate(number, document.token, scene.world.another_country))
 
 
 @when(parsers.re(r"we request that permit in a request with (?P<flaw>.+)"), target_fixture="answer")
@@ -124,6 +157,14 @@ def confirm(scene: Scene, quantity: str | None, more: str | None, item: str) -> 
     return _read(client, exchange)
 
 
+@when(changes_state("we confirm that permit without naming any quantity, as the EPIX hub did"),
+      target_fixture="answer")
+def confirm_nothing(scene: Scene) -> SoapAnswer:
+    client = scene.world.our_soap
+    document = scene.partner_document
+    return _read(client, client.confirm_quantities(document.number, document.token, scene.world.partner_country, None))
+
+
 # ---------------------------------------------------------------------------
 # Then
 
@@ -132,20 +173,26 @@ def _answered(scene: Scene, answer: SoapAnswer) -> SoapAnswer:
     return answer
 
 
-@then("the partner answers with a state text and no fault")
-def state_text(scene: Scene, answer: SoapAnswer) -> None:
+@then("the partner answers with its state and no fault")
+def state_answered(scene: Scene, answer: SoapAnswer) -> None:
+    """PULL-01: a ServiceStateResponse and no fault. Its State is the profile's choice: a
+    missing or other one is no failure (``soap.service_state_finding`` says what it misses)."""
     _answered(scene, answer)
     assert answer.fault is None, (f"{scene.ids}: ServiceState answered with the fault "
                                   f"{quoted(answer.fault.faultcode, limit=80)} {_faultstring(answer)}")
-    assert answer.response is not None and (answer.response.text or "").strip(), (
-        f"{scene.ids}: ServiceState answered without a state text ({answer.problem or 'empty'})")
+    assert answer.response is not None, f"{scene.ids}: ServiceState answered {answer.problem}"
+    finding = soap.service_state_finding(answer.response)
+    attach_text("the State", finding or f"{answer.response.text}, as the profile names it")
 
 
-@then(parsers.re(r"the answer arrives within (?P<seconds>\d+) seconds"))
-def answered_in_time(scene: Scene, answer: SoapAnswer, seconds: str) -> None:
-    limit = min(float(seconds), scene.world.profile.timeouts.answer)
+@then("the answer arrives within the adapter timeout")
+def answered_in_time(scene: Scene, answer: SoapAnswer) -> None:
+    _answered(scene, answer)
+    limit = scene.world.adapter_timeout
     elapsed = answer.exchange.elapsed
-    assert elapsed <= limit, f"{scene.ids}: the answer took {elapsed:.2f} s, expected at most {limit:g} s"
+    attach_text("adapter timeout", f"{limit:g} s (the answer took {elapsed:.2f} s)")
+    assert elapsed <= limit, (f"{scene.ids}: the answer took {elapsed:.2f} s, expected at most the adapter timeout "
+                              f"of {limit:g} s")
 
 
 @then("the answer carries exactly one permit, with the number we asked for")
@@ -154,7 +201,7 @@ def one_permit(scene: Scene, answer: SoapAnswer) -> None:
     assert answer.response is not None and answer.response.permit is not None, (
         f"{scene.ids}: the answer carries no permit: {_neither(answer)}")
     body = xml_of(answer.exchange, scene.ids, "a SOAP response")
-    count = sum(1 for _ in body.iter(qname(RSM, "CITESEPermit")))
+    count = sum(1 for _ in body.iter(qname(RSM, "CITESEPermit"), "CITESEPermit"))
     assert count == 1, f"{scene.ids}: the answer carries {count} permits, expected exactly one"
     number = _number(answer.response.permit)
     assert number == scene.partner_document.number, (
@@ -178,6 +225,23 @@ def client_fault(scene: Scene, answer: SoapAnswer, code: str) -> None:
         f"{scene.ids}: expected a Client fault {code} ({meaning(code)}); the partner answered "
         f"{'a response, ' + what_arrived(answer.exchange) if answer.response else answer.problem}, without a fault")
     assert_fault(scene, answer.fault, code, faultstring=_faultstring(answer))
+
+
+@then("the partner accepts the confirmation, or refuses it as the caller's error, but not as its own failure")
+def confirmation_not_failed(scene: Scene, answer: SoapAnswer) -> None:
+    _answered(scene, answer)
+    if answer.fault is not None:
+        assert answer.is_client_fault, (
+            f"{scene.ids}: a confirmation without quantities must be accepted or refused as the caller's error; the "
+            f"partner answered the fault {quoted(answer.fault.faultcode, limit=80)} {_faultstring(answer)}")
+        return
+    assert answer.response is not None, f"{scene.ids}: the confirmation was answered {answer.problem}"
+
+
+@then("the partner still has no final version of that permit")
+def still_no_final(scene: Scene) -> None:
+    answer = request_final(scene)
+    client_fault(scene, answer, "EPX-310")
 
 
 @then("the refusal reveals nothing of the permit")
@@ -265,6 +329,14 @@ def media_and_status(scene: Scene, answer: SoapAnswer, status: str) -> None:
         f"{scene.ids}: the answer's Content-Type is {quoted(exchange.content_type, limit=80)}, expected text/xml "
         f"({what_arrived(exchange)})")
     assert exchange.status == int(status), f"{scene.ids}: the answer has HTTP {exchange.status}, expected {status}"
+
+
+@then("the permit comes as it was signed, under its qualified name rsm:CITESEPermit")
+def permit_qualified(scene: Scene, answer: SoapAnswer) -> None:
+    _permit(scene, answer)
+    assert answer.response.permit_qualified, (
+        f"{scene.ids}: the permit comes as the unqualified CITESEPermit; a signed permit is returned as signed, "
+        f"the qualified rsm:CITESEPermit")
 
 
 @then("the permit carries one enveloped signature that covers the whole document")

@@ -131,6 +131,13 @@ class World:
         self._clients.append(client)
         return client
 
+    @property
+    def adapter_timeout(self) -> float:
+        """Seconds within which the partner's adapter must answer (PULL-01, PULL-02): the
+        profile's adapter timeout, or the exchange bound ``[timeouts] answer`` when shorter."""
+        self._require_binding("binding_a")
+        return min(self.partner.binding_a.timeout, self.profile.timeouts.answer)
+
     def _acquaintance(self, identity: str) -> Acquaintance:
         return self._acquaintances.setdefault(identity, Acquaintance())
 
@@ -165,6 +172,13 @@ class World:
     def partner_country(self) -> str:
         """The partner's country: its party ID up to any ``-`` (binding A's issuing country)."""
         return self.partner.party.split("-", 1)[0]
+
+    @property
+    def another_country(self) -> str:
+        """A country other than the partner's, to name as the issuing country (PULL-12): ours,
+        or another pilot country when we share the partner's."""
+        ours = self.us.party.split("-", 1)[0]
+        return ours if ours != self.partner_country else next(c for c in ("CH", "FR") if c != self.partner_country)
 
     def unserved_party(self) -> str:
         """A harness party the partner registers but does not serve (``us.unserved_party``,

@@ -66,7 +66,7 @@ def test_a_permit_is_returned_by_number_and_token(partner: RunningPartner, soap_
 
 
 @pytest.mark.parametrize("case, code", [("unknown number", "EPX-304"), ("wrong token", "EPX-309"),
-                                        ("other country", "EPX-304")])
+                                        ("other country", "EPX-104")])
 def test_unknown_numbers_and_wrong_tokens_reveal_nothing(partner: RunningPartner, soap_ch: SoapClient,
                                                          case: str, code: str) -> None:
     document = _own(partner)
@@ -92,7 +92,7 @@ def test_malformed_requests_are_client_faults_epx_101(partner: RunningPartner, s
     body = soap.build_request("ConfirmQuantities", settings, **{**arguments, **(
         {"number": None} if case == "no number" else {"country": "FRA"} if case == "country not alpha-2" else {})})
     if case == "position with white space":
-        body = body.replace(b"<cde:ID>A</cde:ID>", b"<cde:ID>A B</cde:ID>")
+        body = body.replace(b"<ID>A</ID>", b"<ID>A B</ID>")
     elif case == "negative quantity":
         body = body.replace(b"InspectedUnitQuantity>1<", b"InspectedUnitQuantity>-1<")
     elif case == "not an integer":
@@ -158,4 +158,33 @@ def test_refused_confirmations_change_nothing(partner: RunningPartner, soap_ch: 
     quantity = item.quantity + 1 if case.startswith("above") else Decimal(1)
     position = Position("ZZ" if case == "unknown item" else item.id, quantity)
     _fault(soap_ch, soap_ch.confirm_quantities(document.number, document.token, "FR", [position]), code)
+    assert next(d for d in partner.documents() if d.number == document.number) == document
+
+
+@pytest.mark.parametrize(("envelope", "prefix"), [("soapenv", "v1"), ("S", "ns7"), ("env", None)],
+                         ids=["as deployed", "other prefixes", "default namespace"])
+def test_the_request_is_accepted_with_any_prefixes(partner: RunningPartner, soap_ch: SoapClient, envelope: str,
+                                                   prefix: str | None) -> None:
+    document = _own(partner)
+    request = soap.build_request("GetNonFinalCitesCertificate", soap_ch.settings, number=document.number,
+                                 token=document.token, country="FR")
+    exchange = soap_ch.call("GetNonFinalCitesCertificate", soap.with_prefixes(request, envelope=envelope, request=prefix))
+    response = soap_ch.outcome(exchange)
+    assert isinstance(response, soap.SoapResponse), exchange.as_text()
+    assert response.permit.findtext(f".//{{{RAM}}}ID") == document.number and response.permit_qualified
+
+
+def test_another_country_is_epx_104_before_any_other_parameter(soap_ch: SoapClient) -> None:
+    _fault(soap_ch, soap_ch.get_non_final_certificate(None, None, "CH"), "EPX-104")
+    _fault(soap_ch, soap_ch.confirm_quantities("not a number!", "X", "DE", [Position("A B", Decimal(-1))]), "EPX-104")
+    _fault(soap_ch, soap_ch.get_non_final_certificate("26FR999999", "X", "FRA"), "EPX-101")
+
+
+@pytest.mark.parametrize("positions", [None, []], ids=["no ConfirmedQuantities", "no CitesPosition"])
+def test_a_confirmation_without_quantities_changes_nothing(partner: RunningPartner, soap_ch: SoapClient,
+                                                           positions: list | None) -> None:
+    document = _own(partner)
+    exchange = soap_ch.confirm_quantities(document.number, document.token, "FR", positions)
+    assert exchange.status == 200 and soap_ch.outcome(exchange).text, exchange.as_text()
+    _fault(soap_ch, soap_ch.get_final_certificate(document.number, document.token, "FR"), "EPX-310")
     assert next(d for d in partner.documents() if d.number == document.number) == document

@@ -391,6 +391,26 @@ def confirmation_adds(c: Case) -> None:
     assert c.inspected(document.number)[item.id] == 6
 
 
+def confirmation_without_quantities_fails(c: Case) -> None:
+    document = c.own()
+    exchange = c.soap.confirm_quantities(document.number, document.token, "FR", None)
+    assert exchange.status == 500 and c.soap.outcome(exchange).faultcode == "soap:Server"
+
+
+def adapter_fixed_prefixes(c: Case) -> None:
+    document = c.own()
+    request = soap.build_request("GetNonFinalCitesCertificate", c.soap.settings, number=document.number,
+                                 token=document.token, country="FR")
+    exchange = c.soap.call("GetNonFinalCitesCertificate", soap.with_prefixes(request, envelope="S", request="ns7"))
+    assert isinstance(c.soap.outcome(exchange), soap.SoapFault)
+
+
+def country_not_checked(c: Case) -> None:
+    document = c.own()
+    response = c.soap.outcome(c.soap.get_non_final_certificate(document.number, document.token, "CH"))
+    assert isinstance(response, soap.SoapResponse) and _number_of(response.permit) == document.number
+
+
 def soap_fault_with_http_200(c: Case) -> None:
     exchange = c.soap.get_non_final_certificate("26FR999999", "X", "FR")
     assert exchange.status == 200 and isinstance(c.soap.outcome(exchange), soap.SoapFault)
@@ -419,7 +439,7 @@ def test_every_fault_has_a_scenario() -> None:
 
 def test_the_switchboard_names_one_requirement_per_fault() -> None:
     requirements = {fault.requirement for fault in CATALOGUE}
-    receiver_side = {f"PULL-{n:02d}" for n in range(1, 11) if n != 6} | {f"ENV-{n:02d}" for n in (3, 4, 5, 6, 10, 11, 12, 13, 14, 15)}
+    receiver_side = {f"PULL-{n:02d}" for n in range(1, 13) if n != 6} | {f"ENV-{n:02d}" for n in (3, 4, 5, 6, 10, 11, 12, 13, 14, 15)}
     receiver_side |= {f"ACK-{n:02d}" for n in range(1, 8)} | {f"SIG-{n:02d}" for n in range(1, 7)}
     receiver_side |= {f"DOC-{n:02d}" for n in range(1, 12)} | {f"ERR-{n:02d}" for n in range(1, 4)}
     receiver_side |= {"LIF-01", "LIF-02", "LIF-10", "LIF-11", "LIF-12", "LIF-13", "LIF-20", "LIF-21", "LIF-22"}

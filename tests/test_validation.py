@@ -335,7 +335,7 @@ def test_binding_a_request_country_and_position():
     [finding] = unknown.findings
     assert (finding.code, finding.requirement) == ("EPX-101", "PULL-04")
     assert "'XX'" in finding.text
-    assert finding.location == "/soap:Envelope/soap:Body/cde:GetNonFinalCitesCertificateRequest/cde:IsoCountryCode"
+    assert finding.location == "/soap:Envelope/soap:Body/cde:GetNonFinalCitesCertificateRequest/IsoCountryCode"
     assert finding.line is not None
     spaced = validate(build_request("ConfirmQuantities", settings, number="26CH000123", token="t", country="CH",
                                     positions=[Position("A B", Decimal(1))]))
@@ -354,13 +354,15 @@ def test_binding_a_response_permit_is_a_document(permits):
     bad = validate(build_response("GetNonFinalCitesCertificate", settings, permit=bad_permit), now=NOW)
     [finding] = bad.findings
     assert (finding.code, finding.requirement) == ("EPX-301", "DOC-02")
-    assert finding.location.startswith("/soap:Envelope/soap:Body/cdr:GetNonFinalCitesCertificateResponse/rsm:CITESEPermit/")
+    # the unqualified CITESEPermit of the pilot's response (requests and responses share the default namespace)
+    assert finding.location.startswith("/soap:Envelope/soap:Body/cde:GetNonFinalCitesCertificateResponse/CITESEPermit/"
+                                       "rsm:SpecifiedSupplyChainConsignment/")
     assert finding.line is not None
     no_number = MUTATIONS['without_element("number")'].apply(permits["export-permit"])
     report = validate(build_response("GetNonFinalCitesCertificate", settings, permit=no_number), now=NOW)
     [finding] = report.findings
     assert finding.code == "EPX-300"
-    assert finding.location == ("/soap:Envelope/soap:Body/cdr:GetNonFinalCitesCertificateResponse/rsm:CITESEPermit/"
+    assert finding.location == ("/soap:Envelope/soap:Body/cde:GetNonFinalCitesCertificateResponse/CITESEPermit/"
                                 "rsm:HeaderExchangedDocument/ram:TypeCode")
 
 
@@ -368,7 +370,7 @@ def test_binding_a_namespaces_are_settings(permits):
     settings = SoapSettings(namespace="urn:example:adapter", response_namespace="urn:example:adapter/v2/")
     request = build_request("GetNonFinalCitesCertificate", settings, number="26CH000123", token="t", country="XX")
     [finding] = validate(request, soap_settings=settings).findings
-    assert finding.location.endswith("/cde:GetNonFinalCitesCertificateRequest/cde:IsoCountryCode")
+    assert finding.location.endswith("/cde:GetNonFinalCitesCertificateRequest/IsoCountryCode")
     assert validate(request).code == "EPX-101", "under the default namespaces the request is not valid"
 
 

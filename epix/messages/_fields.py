@@ -62,7 +62,7 @@ def require(parent: etree._Element, ns: str, name: str, where: Locator = xpath_o
     for other in parent:
         if isinstance(other.tag, str) and etree.QName(other).localname == name:
             raise MessageError(
-                f"{name} is in namespace {etree.QName(other).namespace or '(none)'}, expected {ns}",
+                f"{name} is in namespace {etree.QName(other).namespace or '(none)'}, expected {ns or 'no namespace'}",
                 where(other),
             )
     raise MessageError(f"{name} missing", where(parent))

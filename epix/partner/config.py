@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from epix.messages.soap import SoapSettings
+from epix.messages.soap import ADAPTER_TIMEOUT, SoapSettings
 from epix.model import DOCUMENT_TYPES
 from epix.partner.faults import Faults
 
@@ -27,7 +27,7 @@ class PartnerConfig:
     ``ack_mode`` ``async`` answers 202 ``Received`` and makes the final Acknowledgement
     available later (ACK-05), ``async_delay`` seconds after the 202 (soon: a client that
     polls for it, as the harness does (at once, then after 0.02 s, 0.04 s …), waits no longer than it must); the
-    deadlines are the profile's (binding A: 10 s, final Acknowledgement: 60 s) and only change in the harness's own tests. At its first start
+    deadlines are the profile's (binding A's adapter timeout: 5 s, final Acknowledgement: 60 s) and only change in the harness's own tests. At its first start
     it issues ``seed`` unused permits and ``seed_each_state`` permits in each of the
     states cancelled, used in full and expired, and one replaced permit with its
     replacement (:meth:`epix.partner.issuing.Issuer.seed`).
@@ -48,7 +48,7 @@ class PartnerConfig:
     clock_skew_minutes: float = 5.0
     async_delay: float = 0.01
     ack_deadline: float = 60.0
-    pull_deadline: float = 10.0
+    pull_deadline: float = ADAPTER_TIMEOUT
     reply_attempts: int = 5
     reply_backoff: float = 0.5
     soap: SoapSettings = field(default_factory=SoapSettings)

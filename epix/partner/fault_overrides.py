@@ -33,7 +33,7 @@ from epix.messages.cancellation import parse_cancellation
 from epix.messages.errors import MessageError
 from epix.messages.usage import parse_usage_report
 from epix.model import AckError, Acknowledgement, AckStatus, EnvelopeHeader, PermitFacts, Position, Status
-from epix.namespaces import DS, EPX, qname
+from epix.namespaces import DS, EPX, SOAP, qname
 from epix.partner.answers import Acknowledged, Acknowledger, Answer, Errors, Rejection
 from epix.partner.config import MiB
 from epix.partner.faults import override
@@ -344,6 +344,29 @@ def soap_fault_with_http_200(puller: Puller, base: Callable, fault: Fault) -> An
     answer = base(fault)
     answer.status = 200
     return answer
+
+
+@override("confirmation-without-quantities-fails", Puller.without_quantities)
+def confirmation_without_quantities_fails(puller: Puller, base: Callable, document: DocumentRecord) -> str:
+    raise Fault("soap:Server", "internal error", Rejection("EPX-500", "PULL-08", "ConfirmedQuantities missing"))
+
+
+@override("adapter-fixed-prefixes", Puller.parse)
+def adapter_fixed_prefixes(puller: Puller, base: Callable, body: bytes) -> soap.SoapRequest:
+    """Looks for ``soapenv:Body/v1:<Op>Request`` by its prefixes, as a parser written
+    against the hub's messages alone might."""
+    root = safexml.parse(body, source="SOAP request")
+    envelope_body = root.find(qname(SOAP, "Body"))
+    request = next((child for child in envelope_body if isinstance(child.tag, str)), None) if (
+        envelope_body is not None) else None
+    if root.prefix != "soapenv" or request is None or request.prefix != "v1":
+        raise puller.bad_request(MessageError("no soapenv:Body/v1: request element", "/"))
+    return base(body)
+
+
+@override("country-not-checked", Puller.check_country)
+def country_not_checked(puller: Puller, base: Callable, body: bytes) -> None:
+    return None
 
 
 @override("pull-permit-unsigned", Puller.permit)

@@ -178,8 +178,16 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault("final-before-confirmation", "PULL-07",
           "returns the permit from GetFinalCitesCertificate before any confirmation instead of EPX-310."),
     Fault("confirmation-adds", "PULL-08", "adds confirmed quantities to the inspected ones instead of setting them."),
+    Fault("confirmation-without-quantities-fails", "PULL-08",
+          "answers a ConfirmQuantities without ConfirmedQuantities, as the deployed hub sent it, with a soap:Server "
+          "fault."),
     Fault("soap-fault-with-http-200", "PULL-09", "sends SOAP faults with HTTP 200."),
     Fault("pull-permit-unsigned", "PULL-10", "returns permits in binding A without their signature."),
+    Fault("adapter-fixed-prefixes", "PULL-11",
+          "reads only requests written with the prefixes soapenv and v1, as the deployed hub wrote them, and refuses "
+          "the same request with other prefixes."),
+    Fault("country-not-checked", "PULL-12",
+          "answers a request that names another issuing country as if it named its own."),
 )
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in CATALOGUE}

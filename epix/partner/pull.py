@@ -1,8 +1,11 @@
-"""Binding A: the EPIX adapter operations over SOAP 1.1 (profile section 3, PULL-01 … PULL-10).
+"""Binding A: the EPIX adapter operations over SOAP 1.1 (profile section 3.1, PULL-01 … PULL-12).
 
-Checks follow section 9 steps 2, 4 and 10: the body must be well-formed (EPX-100), the
-caller one this adapter serves (EPX-105, :meth:`Puller.check_served`), the request complete
-and well-formed (PULL-04, EPX-101, :meth:`Puller.bad_request`), then the operation against
+Requests come in the form the deployed hub sent (any prefixes, unqualified children, the
+SOAPAction in quotes: PULL-11, :meth:`Puller.parse`). Checks follow section 9 steps 2, 4
+and 10: the body must be well-formed (EPX-100), the caller one this adapter serves
+(EPX-105, :meth:`Puller.check_served`), the issuing country its own (PULL-12, EPX-104,
+:meth:`Puller.check_country`, before any other parameter), the request complete and
+well-formed (PULL-04, EPX-101, :meth:`Puller.bad_request`), then the operation against
 the document state (EPX-304, 309, 310, 303 … 307):
 
 - ``ServiceState`` (PULL-01): :meth:`Puller.service_state`
@@ -11,18 +14,25 @@ the document state (EPX-304, 309, 310, 303 … 307):
   token (PULL-03, :meth:`Puller.check_token`); ``GetNonFinalCitesCertificate`` and
   ``GetFinalCitesCertificate`` answer it signed (PULL-02, PULL-07, PULL-10:
   :meth:`Puller.permit`, :meth:`Puller.final_versions`); ``ConfirmQuantities`` sets the
-  inspected quantities (PULL-08, :meth:`epix.partner.lifecycle.Lifecycle.confirm`)
+  inspected quantities (PULL-08, :meth:`epix.partner.lifecycle.Lifecycle.confirm`); one
+  without quantities, as the deployed hub forwarded it, changes nothing
+  (:meth:`Puller.without_quantities`)
 
+The adapter describes itself at ``<adapter URL>?wsdl`` (:meth:`Puller.description`).
+Answers are in the pilot's v2 response form (:func:`epix.messages.soap.build_response`).
 Faults are SOAP 1.1 faults with HTTP 500 whose detail carries the ``epx:Error``
 (PULL-09, :meth:`Puller.fault_answer`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from lxml import etree
 
 from epix import clock, safexml
 from epix.messages import soap
+from epix.messages.adapter_wsdl import NoSuchSchema, adapter_schema, adapter_wsdl
 from epix.messages.errors import MessageError
 from epix.model import AckError
 from epix.partner.answers import Answer, Rejection
@@ -35,6 +45,7 @@ from epix.partner.store import DocumentRecord, Session, Store, VersionRecord
 #: What the adapter says when ServiceState is asked.
 SERVICE_STATE = "available"
 CONFIRMED = "Quantities confirmed"
+NOTHING_CONFIRMED = "No quantities were given: nothing was changed"
 
 
 class Fault(Exception):
@@ -76,15 +87,30 @@ class Puller:
         except safexml.XmlRefused as refused:
             raise Fault.client(Rejection("EPX-100", "PULL-04", f"The request is refused: {refused.reason}")) from None
         self._check_caller(identity)
-        try:
-            request = soap.parse_request(body, self.settings)
-        except MessageError as error:
-            raise self.bad_request(error) from None
+        self.check_country(body)
+        request = self.parse(body)
         named = self.settings.operation_for_action(soap_action)
         if soap_action and soap_action.strip().strip('"') and named != request.op:
             raise Fault.client(Rejection("EPX-101", "PULL-04", f"The SOAPAction {soap_action!r} does not name the "
                                                                f"operation of the body ({request.op})"))
         return request
+
+    def parse(self, body: bytes) -> soap.SoapRequest:
+        """PULL-11: the request as the deployed hub sends it, whatever its prefixes, its
+        children unqualified; what cannot be read is a client fault (:meth:`bad_request`)."""
+        try:
+            return soap.parse_request(body, self.settings)
+        except MessageError as error:
+            raise self.bad_request(error) from None
+
+    def check_country(self, body: bytes) -> None:
+        """PULL-12: a request naming another issuing country than this adapter's own is a
+        client fault EPX-104, before any other check of its parameters. A code that is not
+        ISO 3166-1 alpha-2 at all is left to those checks (PULL-04, EPX-101)."""
+        country = soap.request_country(body, self.settings)
+        if country is not None and country != self.issuer.country:
+            raise Fault.client(Rejection("EPX-104", "PULL-12", f"IsoCountryCode is {country}; this adapter serves "
+                                                               f"the permits of {self.issuer.country}"))
 
     def bad_request(self, error: MessageError) -> Fault:
         """PULL-04: a request that is not complete and well-formed is a client fault EPX-101."""
@@ -120,10 +146,8 @@ class Puller:
     def _document(self, session: Session, request: soap.SoapRequest) -> DocumentRecord:
         number = request.number or ""
         document = session.document(self.config.party, number)
-        if document is None or request.country != self.issuer.country:
-            where = "" if request.country == self.issuer.country else (
-                f" (IsoCountryCode is {request.country}; this adapter serves the permits of {self.issuer.country})")
-            raise Fault.client(Rejection("EPX-304", "PULL-03", f"No permit numbered {number!r} was issued here{where}"))
+        if document is None:
+            raise Fault.client(Rejection("EPX-304", "PULL-03", f"No permit numbered {number!r} was issued here"))
         self.check_token(request, document)
         return document
 
@@ -154,10 +178,30 @@ class Puller:
         try:
             with self.store.write() as session:
                 document = self._document(session, request)
-                self.lifecycle.confirm(session, document, request.positions or [], clock.now().date())
+                if not request.positions:
+                    return self._response(request.op, text=self.without_quantities(document))
+                self.lifecycle.confirm(session, document, request.positions, clock.now().date())
         except Rejection as rejection:
             raise Fault.client(rejection) from None
         return self._response(request.op, text=CONFIRMED)
+
+    def without_quantities(self, document: DocumentRecord) -> str:
+        """PULL-08: a confirmation that names no quantity (the deployed hub forwarded none)
+        is a success that changes nothing; the ``Result`` says so."""
+        return NOTHING_CONFIRMED
+
+    # ----- its description -----
+
+    def description(self, query: Mapping[str, str], url: str) -> Answer:
+        """``GET <url>?wsdl``: the adapter's WSDL; ``?xsd=<path>``: a schema it refers to."""
+        if "wsdl" in query:
+            return Answer(200, adapter_wsdl(self.settings, url), {"Content-Type": soap.CONTENT_TYPE}, summary="wsdl")
+        try:
+            return Answer(200, adapter_schema(query.get("xsd", ""), self.settings, url),
+                          {"Content-Type": soap.CONTENT_TYPE}, summary="xsd")
+        except NoSuchSchema as missing:
+            return Answer(404, f"{missing}; the adapter's description is at {url}?wsdl".encode(),
+                          {"Content-Type": "text/plain; charset=utf-8"}, summary="no such description")
 
     # ----- answers -----
 

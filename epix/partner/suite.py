@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from epix import clock
+from epix.messages.soap import ADAPTER_TIMEOUT
 from epix.partner.issuing import SeededDocument
 from epix.partner.running import RunningPartner, running_partner
 from epix.pki import init_pki
@@ -68,7 +69,7 @@ def simulated_partner(profile: Profile) -> Iterator[RunningPartner]:
             settings.party, pki_dir=pki.root, peers=tuple(peers), db_path=Path(folder) / "partner.db",
             faults=settings.faults, mtls=settings.mtls, ack_mode=settings.acknowledgements, seed=SIMULATOR_SEED,
             seed_each_state=SIMULATOR_SEED_EACH_STATE,
-            ack_deadline=profile.timeouts.acknowledgement, pull_deadline=profile.timeouts.answer,
+            ack_deadline=profile.timeouts.acknowledgement, pull_deadline=simulated_adapter_timeout(profile),
         ) as running:
             yield running
 
@@ -88,7 +89,8 @@ def completed_profile(profile: Profile, running: RunningPartner,
     seeded = running.documents() if seeded is None else seeded
     partner = Partner(
         party=settings.party, capabilities=claims, trust_anchors=(theirs.ca,), crls=(theirs.crl,),
-        binding_a=BindingA(url=running.soap_url) if claims & set(BINDING_A_CAPABILITIES) else None,
+        binding_a=(BindingA(url=running.soap_url, timeout=simulated_adapter_timeout(profile))
+                   if claims & set(BINDING_A_CAPABILITIES) else None),
         binding_b=BindingB(url=running.base_url), mtls=settings.mtls, acknowledgements=settings.acknowledgements,
         size_limit_bytes=running.config.max_body,
         documents=tuple(TestDocument(d.number, state_of(d), d.token) for d in seeded),
@@ -103,3 +105,9 @@ def state_of(document: SeededDocument) -> str:
         if until < clock.now():
             return "expired"
     return document.state
+
+
+def simulated_adapter_timeout(profile: Profile) -> float:
+    """The simulated adapter's timeout: the spec's default, or the profile's exchange bound
+    when that is shorter (the self-test's quick runs)."""
+    return min(ADAPTER_TIMEOUT, profile.timeouts.answer)

@@ -69,21 +69,42 @@ def validate_soap(root: etree._Element, checking: Checking, trust: Any = None,
     return _with_permit(kind, permit, checking, trust, findings)
 
 
-def _with_permit(kind: str, permit: etree._Element, checking: Checking, trust: Any,
+def _with_permit(kind: str, carried: etree._Element, checking: Checking, trust: Any,
                  findings: list[Finding]) -> ValidationReport:
+    holder = schema.locator(checking.prefixes)(carried.getparent())
+    permit = carried if carried.tag == checking.schema_set.fieldmap.root_tag else _as_document(carried, checking)
     facts = checking.schema_set.fieldmap.extract(permit)
-    holder = schema.locator(checking.prefixes)(permit.getparent())
     signed = check_signature(permit, trust, sender=facts.issuer.party_id, at=facts.issued_at, holder=holder)
     result = check_permit(signed.element, checking, prefix=holder, facts=facts if signed.element is permit else None)
-    findings += signed.findings + signed.unlined(result.schema) + result.codes + result.rules
-    return ValidationReport(kind, findings, facts=result.facts, verification=signed.verification)
+    found = signed.findings + signed.unlined(result.schema) + result.codes + result.rules
+    if permit is not carried:
+        found = _at_the_unqualified_name(found, holder, checking)
+    return ValidationReport(kind, findings + found, facts=result.facts, verification=signed.verification)
+
+
+def _at_the_unqualified_name(findings: list[Finding], holder: str, checking: Checking) -> list[Finding]:
+    """Findings on an unqualified permit located at its name in the message (``CITESEPermit``)."""
+    qualified = schema.locator(checking.prefixes)(etree.Element(checking.schema_set.fieldmap.root_tag))
+    local = etree.QName(checking.schema_set.fieldmap.root_tag).localname
+    return [replace(f, location=f"{holder}/{local}{f.location[len(holder) + len(qualified):]}")
+            if f.location and f.location.startswith(holder + qualified) else f for f in findings]
 
 
 def _carried_permit(root: etree._Element, checking: Checking) -> etree._Element | None:
+    """The permit a response carries: the qualified root element of the field map, or the
+    unqualified element of that local name of the pilot's template (3.1)."""
     content = body_content(root)
     if content is None:
         return None
-    return next(content.iter(checking.schema_set.fieldmap.root_tag), None)
+    qualified = checking.schema_set.fieldmap.root_tag
+    return next(content.iter(qualified, etree.QName(qualified).localname), None)
+
+
+def _as_document(carried: etree._Element, checking: Checking) -> etree._Element:
+    """An unqualified permit as the document it is (the same type under the qualified name)."""
+    document = etree.fromstring(to_bytes(carried))
+    document.tag = checking.schema_set.fieldmap.root_tag
+    return etree.fromstring(to_bytes(document))
 
 
 def _request_findings(root: etree._Element, checking: Checking, settings: SoapSettings, *, schema_failed: bool) -> list[Finding]:
@@ -94,7 +115,7 @@ def _request_findings(root: etree._Element, checking: Checking, settings: SoapSe
         return [] if schema_failed else [Finding("EPX-101", "PULL-04", exc.text, location=exc.location)]
     if request.country is None or checking.codelists.contains("countries", request.country):
         return []
-    node = next(root.iter(qname(settings.namespace, "IsoCountryCode")), None)
+    node = next(root.iter("IsoCountryCode"), None)
     return [Finding(
         "EPX-101", "PULL-04",
         f"IsoCountryCode {request.country!r} is not an ISO 3166-1 alpha-2 country code",
