@@ -61,6 +61,10 @@ _PARTY_FILES = (
     "bad/foreign-root-ca.pem",
     *(f"bad/{name}.{ext}" for name in NEGATIVE_CERTIFICATES for ext in ("pem", "key")),
 )
+#: The simulated EPIX hub's own identity in a test PKI: ``C=XX`` (a user-assigned ISO 3166
+#: code, no country's), ``OU=HUB``. Its TLS client certificate is what the hub presents to
+#: the adapters it calls (profile section 3.1), its server certificate what callers see.
+HUB_PARTY = "XX-HUB"
 _CA_YEARS_BACK = 3
 _CA_YEARS_AHEAD = 20
 _LEAF_YEARS_BACK = 2
@@ -242,6 +246,13 @@ def _read_pem(path: Path, loader):  # noqa: ANN001, ANN202 - a cryptography load
         return loader(path.read_bytes())
     except (OSError, ValueError) as exc:
         raise PkiError(f"cannot read {path} ({exc})") from None
+
+
+def with_hub(pki: Pki) -> Pki:
+    """``pki`` with the hub's material (:data:`HUB_PARTY`), added to its directory when missing."""
+    if HUB_PARTY in pki.parties:
+        return pki
+    return init_pki([*pki.parties, HUB_PARTY], pki.root)
 
 
 def _ensure_party(root: Path, party: str) -> None:

@@ -2,6 +2,8 @@
 
     epix simulate --party FR --port 8443 --pki pki/ --db fr.db --ack async --fault ack-unsigned
 
+With ``--role hub`` it serves the simulated EPIX hub instead (:mod:`epix.commands.simulate_hub`).
+
 It logs one line per exchange and stops cleanly on Ctrl-C (SIGINT) or SIGTERM; the
 database keeps every acknowledged envelope for the next start. ``--workers N`` serves
 from N processes that share the port and the database (:mod:`epix.partner.workers`).
@@ -15,6 +17,7 @@ import sys
 from pathlib import Path
 
 from epix import clock
+from epix.commands import simulate_hub
 from epix.exits import Exit, UsageError
 from epix.model import DOCUMENT_TYPES
 from epix.partner.app import create_app, log_exchanges
@@ -37,8 +40,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "simulate", help="run the simulated partner (a reference MA endpoint with fault modes)",
         description="Serve one party's endpoints of both bindings over HTTPS on loopback: binding A (SOAP, "
-                    f"at {BASE_PATH}{SOAP_PATH}) and binding B (push delivery, under {BASE_PATH}).",
+                    f"at {BASE_PATH}{SOAP_PATH}) and binding B (push delivery, under {BASE_PATH}); with --role hub, "
+                    "the EPIX hub interface at /api/v1/soap_api.",
     )
+    parser.add_argument("--role", choices=("partner", "hub"), default="partner",
+                        help="partner: an MA's endpoints (default); hub: the EPIX hub interface (binding A, section "
+                             "3.2) relaying to adapters")
+    parser.add_argument("--adapters", type=Path, default=None, metavar="FILE",
+                        help="with --role hub: the adapter registry (TOML); default: the PKI's parties' own "
+                             "simulated adapters in the same process")
     parser.add_argument("--party", default="FR", help="the party the partner plays (default FR)")
     parser.add_argument("--peers", default=None,
                         help="comma-separated parties it serves (default: every other party of the PKI)")
@@ -69,6 +79,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.role == "hub":
+        return simulate_hub.run(args)
+    if args.adapters is not None:
+        raise UsageError("--adapters is for --role hub: a partner has no adapters behind it")
     if args.list_faults:
         print(listing())
         return Exit.OK

@@ -34,9 +34,10 @@ _DRAIN_LIMIT = 64 * 1024 * 1024
 WORKERS = 4
 
 
-def log_exchanges(stream: TextIO, *, tag: str | None = None) -> None:
-    """Write the partner's log, one line per exchange, to ``stream`` (``tag`` names the
-    worker process when there are several)."""
+def log_exchanges(stream: TextIO, *, tag: str | None = None, logger: str = "epix.partner") -> None:
+    """Write the partner's log (or another ``logger``'s, e.g. ``epix.hub``), one line per
+    exchange, to ``stream`` (``tag`` names the worker process when there are several)."""
+    log = logging.getLogger(logger)
     handler = logging.StreamHandler(stream)
     prefix = f"[{tag}] " if tag else ""
     handler.setFormatter(logging.Formatter(f"%(asctime)s {prefix}%(message)s", "%Y-%m-%dT%H:%M:%S"))
