@@ -229,13 +229,6 @@ def init_pki(parties: list[str], out: Path | str) -> Pki:
     return Pki.load(root)
 
 
-def with_hub(pki: Pki) -> Pki:
-    """``pki`` with the hub's material (:data:`HUB_PARTY`), added to its directory when missing."""
-    if HUB_PARTY in pki.parties:
-        return pki
-    return init_pki([*pki.parties, HUB_PARTY], pki.root)
-
-
 def issue_tls_server(files: PartyFiles, out: Path | str, *, not_before: datetime, not_after: datetime,
                      crl_url: str | None = None) -> tuple[Path, Path]:
     """A further TLS server certificate (localhost, 127.0.0.1, ::1) of the party's CA, written to
@@ -253,6 +246,13 @@ def _read_pem(path: Path, loader):  # noqa: ANN001, ANN202 - a cryptography load
         return loader(path.read_bytes())
     except (OSError, ValueError) as exc:
         raise PkiError(f"cannot read {path} ({exc})") from None
+
+
+def with_hub(pki: Pki) -> Pki:
+    """``pki`` with the hub's material (:data:`HUB_PARTY`), added to its directory when missing."""
+    if HUB_PARTY in pki.parties:
+        return pki
+    return init_pki([*pki.parties, HUB_PARTY], pki.root)
 
 
 def _ensure_party(root: Path, party: str) -> None:

@@ -160,10 +160,11 @@ Feature: Requesting permits from the issuing Management Authority (binding A)
     Given a permit that the partner issued and that has not been used
     And the partner signs the permits it returns
     When we request that permit with its security token
-    Then the permit carries one enveloped signature that covers the whole document
+    Then the permit comes as it was signed, under its qualified name rsm:CITESEPermit
+    And the permit carries one enveloped signature that covers the whole document
     And the signature verifies against the partner's trust anchor at the permit's issue date
 
-  @PULL-11 @capability:pull
+  @PULL-11 @needs:PULL-02 @capability:pull
   Scenario Outline: The partner accepts a request written as the EPIX hub writes it
     Given a permit that the partner issued and that has not been used
     When we request that permit with its security token, written <form>

@@ -1,4 +1,4 @@
-"""Steps of binding A: the EPIX SOAP operations (PULL-01 … PULL-10)."""
+"""Steps of binding A: the EPIX adapter operations as the hub calls them (PULL-01 … PULL-12)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from epix.namespaces import DS, RSM, qname
 from epix.transport import Exchange, PartnerUnreachable, SoapClient
 from epix.validation import validate
 from steps import partner_documents
+from epix.report.warning import warn
 from steps.attach import attach_findings, attach_text, quoted
 from steps.drafts import new_number
 from steps.observe import SoapAnswer, permit_facts, read_soap, what_arrived, xml_of
@@ -176,13 +177,15 @@ def _answered(scene: Scene, answer: SoapAnswer) -> SoapAnswer:
 @then("the partner answers with its state and no fault")
 def state_answered(scene: Scene, answer: SoapAnswer) -> None:
     """PULL-01: a ServiceStateResponse and no fault. Its State is the profile's choice: a
-    missing or other one is no failure (``soap.service_state_finding`` says what it misses)."""
+    missing or other one passes with a warning (``soap.service_state_finding`` says what it misses)."""
     _answered(scene, answer)
     assert answer.fault is None, (f"{scene.ids}: ServiceState answered with the fault "
                                   f"{quoted(answer.fault.faultcode, limit=80)} {_faultstring(answer)}")
     assert answer.response is not None, f"{scene.ids}: ServiceState answered {answer.problem}"
     finding = soap.service_state_finding(answer.response)
     attach_text("the State", finding or f"{answer.response.text}, as the profile names it")
+    if finding:
+        warn("PULL-01", finding)
 
 
 @then("the answer arrives within the adapter timeout")
@@ -329,6 +332,14 @@ def media_and_status(scene: Scene, answer: SoapAnswer, status: str) -> None:
         f"{scene.ids}: the answer's Content-Type is {quoted(exchange.content_type, limit=80)}, expected text/xml "
         f"({what_arrived(exchange)})")
     assert exchange.status == int(status), f"{scene.ids}: the answer has HTTP {exchange.status}, expected {status}"
+
+
+@then("the permit comes as it was signed, under its qualified name rsm:CITESEPermit")
+def permit_qualified(scene: Scene, answer: SoapAnswer) -> None:
+    _permit(scene, answer)
+    assert answer.response.permit_qualified, (
+        f"{scene.ids}: the permit comes as the unqualified CITESEPermit; a signed permit is returned as signed, "
+        f"the qualified rsm:CITESEPermit")
 
 
 @then("the permit carries one enveloped signature that covers the whole document")

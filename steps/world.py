@@ -4,7 +4,9 @@ One :class:`World` per run. For a profile with ``[simulator]`` it takes the simu
 partner ``epix run`` started (:class:`epix.partner.suite.StartedSimulator`) or starts it
 in process (:func:`epix.partner.suite.simulated_partner`) and learns its address, trust
 anchors and test documents from it; for a profile with ``[partner]`` it
-takes them from the profile. Every exchange any client makes is attached to the
+takes them from the profile. For a hub under test (capability ``hub``) it also serves the
+harness's adapters behind the hub (:mod:`epix.hubtest`), and with ``[simulator] role = "hub"``
+it starts the simulated hub in front of them. Every exchange any client makes is attached to the
 Allure step that made it.
 """
 
@@ -295,7 +297,7 @@ class World:
 # Making the world.
 
 @contextlib.contextmanager
-def open_world(profile: Profile, running: RunningPartner | None = None) -> Iterator[World]:
+def open_world(profile: Profile, running: RunningPartner | SimulatedHub | None = None) -> Iterator[World]:
     """The world for ``profile``: the simulated partner (``running``, started already, or
     started now), or the profile's remote one."""
     if profile.simulator is not None:

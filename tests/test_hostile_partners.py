@@ -115,7 +115,7 @@ def test_a_hostile_partner_fails_the_run_in_time_and_within_bounds(tmp_path: Pat
 
 def test_the_hostile_modes_are_switched_on_like_faults_and_listed_apart() -> None:
     names = {mode.name for mode in HOSTILE}
-    assert len(HOSTILE) == 9 and len(CATALOGUE) == 61
+    assert len(HOSTILE) == 9 and len(CATALOGUE) == 64
     assert not names & {fault.name for fault in CATALOGUE}
     assert Faults(["trickle", "ack-unsigned"]).hostile == {"trickle"}
     listed = listing()

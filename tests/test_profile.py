@@ -78,10 +78,24 @@ def test_the_example_remote_profile_loads_beside_its_pki(remote: Path) -> None:
     assert partner.claims("pull") and partner.claims("receive") and not partner.claims("hub")
     assert partner.binding_a.url == "https://epix.example.fr/cites/adapter"
     assert partner.binding_a.actions["ConfirmQuantities"] == "urn:ConfirmQuantities"
+    assert partner.binding_a.namespace == partner.binding_a.response_namespace == "urn:CitesDataExchange/v2/"
+    assert partner.binding_a.timeout == 5
     assert partner.binding_b.url == "https://epix.example.fr/epix/v1"
     assert [d.state for d in partner.documents] == ["issued", "issued", "cancelled", "used"]
     assert profile.us.client_certificate == remote.parent / "pki" / "CH" / "tls-client.pem"
     assert profile.timeouts.answer == 10
+
+
+def test_binding_a_defaults_to_the_spec(remote: Path) -> None:
+    text = remote.read_text()
+    for line in ('namespace = "urn:CitesDataExchange/v2/"\n', 'response_namespace = "urn:CitesDataExchange/v2/"\n',
+                 "timeout = 5\n"):
+        text = text.replace(line, "", 1)
+    path = remote.parent / "defaults.toml"
+    path.write_text(text)
+    binding = load_profile(path).partner.binding_a
+    assert (binding.namespace, binding.response_namespace, binding.timeout) == (
+        "urn:CitesDataExchange/v2/", "urn:CitesDataExchange/v2/", 5.0)
 
 
 def test_the_secrets_of_a_profile_are_its_tokens_and_what_it_lists(remote: Path) -> None:
@@ -139,6 +153,7 @@ def test_every_setting_of_the_example_remote_profile_is_explained() -> None:
     ('number = "26FR000090"', 'number = "26fr000090"', r"^partner\.documents\[2\]\.number must be a document number"),
     ('state = "cancelled"\n', "", r"^partner\.documents\[2\]\.state is missing: give one of issued, "),
     ("answer = 10", 'answer = "10"', r"^timeouts\.answer must be a positive number of seconds, not '10'\.$"),
+    ("timeout = 5", "timeout = 0", r"^partner\.binding_a\.timeout must be a positive number of seconds"),
     ('signing_key = "pki/CH/signing.key"\n', "", r"^us\.signing_key is missing: give the private key of "),
     ('chain = []', 'chain = ["pki/CH/signing.key"]', r"^us\.chain\[0\]: .*signing\.key is not a PEM certificate"),
     ('requirement_links = "https://epix-pilot.invalid/profile/v1#{}"', 'requirement_links = "https://x"',

@@ -14,7 +14,7 @@ from epix.messages.permit import build_permit
 from epix.messages.soap import (
     CONTENT_TYPE, OPERATIONS, Attachment, FaultReceived, SoapFault, SoapRequest, SoapResponse, SoapSettings,
     build_fault, build_request, build_response, parse_fault, parse_request, parse_response, request_country,
-    request_headers, service_state_finding,
+    request_headers, service_state_finding, with_prefixes,
 )
 from epix.model import AckError, Position
 from epix.safexml import XmlRefused, parse, to_bytes
@@ -442,4 +442,38 @@ def test_a_missing_or_other_service_state_is_a_finding_not_a_failure(text: str |
     response = parse_response(data, DEFAULT)
     assert response == SoapResponse("ServiceState", text=text)
     sentence = service_state_finding(response)
-    assert (sentence is None) if finding is None else (sentence.startswith("PULL-01: ") and finding in sentence)
+    assert (sentence is None) if finding is None else finding in sentence
+
+
+# ----- a response shaped like the pilot adapter's v2 template -----
+
+PILOT = Path(__file__).resolve().parent.parent / "fixtures" / "documents" / "pilot"
+
+
+def test_a_response_shaped_like_the_pilot_template_is_read() -> None:
+    from datetime import timedelta
+
+    from epix.validation import validate
+
+    data = (PILOT / "GetNonFinalCitesCertificate-response.xml").read_bytes()
+    response = parse_response(data, DEFAULT)
+    assert response.op == "GetNonFinalCitesCertificate" and response.permit_qualified is False
+    assert response.permit.tag == "{urn:un:unece:uncefact:data:standard:CITESEPermit:2}CITESEPermit"
+    assert response.permit.findtext("{*}HeaderExchangedDocument/{*}ID") == "26CH000123"
+    assert response.attachments == [Attachment("", reference="cid:311886019166"),
+                                    Attachment("26CH000123.pdf", reference="cid:311886019167")]
+    assert response.composite is False
+    assert valid(data), binding_a_schema(DEFAULT).error_log
+    report = validate(data, now=SAMPLE_ISSUED_AT + timedelta(days=1))
+    assert report.kind == "soap-response" and report.findings == [] and report.facts.number == "26CH000123"
+
+
+@pytest.mark.parametrize("op", OPERATIONS)
+@pytest.mark.parametrize(("envelope", "prefix"), [("S", "ns7"), ("soapenv", None)], ids=["prefixed", "default"])
+def test_with_prefixes_writes_the_same_request_otherwise(op: str, envelope: str, prefix: str | None) -> None:
+    data = request(op, token="T<&>\"'")
+    rewritten = with_prefixes(data, envelope=envelope, request=prefix)
+    root = parse(rewritten)
+    assert root.prefix == envelope and root[0][0].prefix == prefix
+    assert parse_request(rewritten, DEFAULT) == parse_request(data, DEFAULT)
+    assert _canonical(rewritten) != _canonical(data)

@@ -155,7 +155,8 @@ def _announce(endpoint: PartnerEndpoint, sock, documents_json: Path | None, work
     host, port = sock.getsockname()[:2]
     base = f"https://{host}:{port}{BASE_PATH}"
     faults = ", ".join(config.faults) or "none (conformant)"
-    print(f"epix simulate: {config.party} listening on {base} (binding A: {base}{SOAP_PATH})", flush=True)
+    print(f"epix simulate: {config.party} listening on {base} (binding A: {base}{SOAP_PATH}, "
+          f"its WSDL at {base}{SOAP_PATH}?wsdl)", flush=True)
     print(f"  mutual TLS: {'on' if config.mtls else 'off (EPIX-Party header)'}; acknowledgements: {config.ack_mode}; "
           f"serves: {', '.join(config.peers or ()) or 'nobody'}; faults: {faults}", flush=True)
     if workers > 1:

@@ -349,7 +349,7 @@ def service_state_finding(response: SoapResponse) -> str | None:
     if response.op != "ServiceState" or response.text in SERVICE_STATES:
         return None
     found = "names no State" if not response.text else f"names the State {response.text!r}"
-    return f"PULL-01: the ServiceStateResponse {found}; the profile's choice is one of {', '.join(SERVICE_STATES)}"
+    return f"the ServiceStateResponse {found}; the profile's choice is one of {', '.join(SERVICE_STATES)}"
 
 
 def _the_permit(element: etree._Element, where: f.Locator) -> tuple[etree._Element, bool]:

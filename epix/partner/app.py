@@ -56,6 +56,7 @@ def create_app(endpoint: PartnerEndpoint) -> Starlette:
         Route(f"{BASE_PATH}/status", handlers.status, methods=["GET"]),
         Route(f"{BASE_PATH}/acknowledgements", handlers.posted_acknowledgement, methods=["POST"]),
         Route(f"{BASE_PATH}{SOAP_PATH}", handlers.soap, methods=["POST"]),
+        Route(f"{BASE_PATH}{SOAP_PATH}", handlers.soap_description, methods=["GET"]),
     ]
     app = Starlette(routes=routes, middleware=endpoint.serving.middleware())
     app.state.endpoint = endpoint
@@ -114,6 +115,12 @@ class _Handlers:
                                            identity)
 
         return await self._exchange(request, handle)
+
+    async def soap_description(self, request: Request) -> Response:
+        """``GET`` of binding A's endpoint: its WSDL (``?wsdl``) and the schemas it refers to."""
+        url = str(request.url.replace(query=""))
+        return await self._exchange(request, lambda identity: self._sync(
+            self.endpoint.puller.description, dict(request.query_params), url))
 
     async def _xml_body(self, request: Request) -> tuple[bytes, Answer | None]:
         """Step 1: size (EPX-103), then media type (EPX-102)."""

@@ -383,3 +383,9 @@ def pull_permit_unsigned(puller: Puller, base: Callable, session: Session, docum
 @override("no-epx-codes", Puller.fault_error)
 def no_epx_codes(puller: Puller, base: Callable, fault: Fault) -> AckError | None:
     return None
+
+
+@override("no-service-state", Puller.service_state)
+def no_service_state(puller: Puller, base: Callable, request: soap.SoapRequest) -> Answer:
+    body = soap.build_response(request.op, puller.settings, text=None)
+    return Answer(200, body, {"Content-Type": soap.CONTENT_TYPE}, summary="ServiceState without State")

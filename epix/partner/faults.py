@@ -233,6 +233,7 @@ class Lapse:
 #: The lapses (see the module's docstring): the suite warns of each, and fails nothing.
 LAPSES: tuple[Lapse, ...] = (
     Lapse("no-epx-codes", "3.4", "names no EPX code in its binding-A faults (no epx:Error in their detail)."),
+    Lapse("no-service-state", "3.1", "answers ServiceState with an empty ServiceStateResponse (no State)."),
 )
 
 LAPSE_NAMES: dict[str, Lapse] = {lapse.name: lapse for lapse in LAPSES}

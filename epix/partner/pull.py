@@ -18,6 +18,7 @@ the document state (EPX-304, 309, 310, 303 … 307):
   without quantities, as the deployed hub forwarded it, changes nothing
   (:meth:`Puller.without_quantities`)
 
+The adapter describes itself at ``<adapter URL>?wsdl`` (:meth:`Puller.description`).
 Answers are in the pilot's v2 response form (:func:`epix.messages.soap.build_response`).
 Faults are SOAP 1.1 faults with HTTP 500 whose detail carries the ``epx:Error``
 (PULL-09, :meth:`Puller.fault_answer`).
@@ -25,10 +26,13 @@ Faults are SOAP 1.1 faults with HTTP 500 whose detail carries the ``epx:Error``
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from lxml import etree
 
 from epix import clock, safexml
 from epix.messages import soap
+from epix.messages.adapter_wsdl import NoSuchSchema, adapter_schema, adapter_wsdl
 from epix.messages.errors import MessageError
 from epix.model import AckError
 from epix.partner.answers import Answer, Rejection
@@ -185,6 +189,19 @@ class Puller:
         """PULL-08: a confirmation that names no quantity (the deployed hub forwarded none)
         is a success that changes nothing; the ``Result`` says so."""
         return NOTHING_CONFIRMED
+
+    # ----- its description -----
+
+    def description(self, query: Mapping[str, str], url: str) -> Answer:
+        """``GET <url>?wsdl``: the adapter's WSDL; ``?xsd=<path>``: a schema it refers to."""
+        if "wsdl" in query:
+            return Answer(200, adapter_wsdl(self.settings, url), {"Content-Type": soap.CONTENT_TYPE}, summary="wsdl")
+        try:
+            return Answer(200, adapter_schema(query.get("xsd", ""), self.settings, url),
+                          {"Content-Type": soap.CONTENT_TYPE}, summary="xsd")
+        except NoSuchSchema as missing:
+            return Answer(404, f"{missing}; the adapter's description is at {url}?wsdl".encode(),
+                          {"Content-Type": "text/plain; charset=utf-8"}, summary="no such description")
 
     # ----- answers -----
 

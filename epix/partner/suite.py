@@ -101,12 +101,6 @@ def completed_profile(profile: Profile, running: RunningPartner,
     return profile.with_partner(partner, us)
 
 
-def simulated_adapter_timeout(profile: Profile) -> float:
-    """The simulated adapter's timeout: the spec's default, or the profile's exchange bound
-    when that is shorter (the self-test's quick runs)."""
-    return min(ADAPTER_TIMEOUT, profile.timeouts.answer)
-
-
 def state_of(document: SeededDocument) -> str:
     """Its state, with an issued document whose validity has ended called ``expired``."""
     if document.state == "issued" and document.valid_until:
@@ -114,3 +108,9 @@ def state_of(document: SeededDocument) -> str:
         if until < clock.now():
             return "expired"
     return document.state
+
+
+def simulated_adapter_timeout(profile: Profile) -> float:
+    """The simulated adapter's timeout: the spec's default, or the profile's exchange bound
+    when that is shorter (the self-test's quick runs)."""
+    return min(ADAPTER_TIMEOUT, profile.timeouts.answer)
