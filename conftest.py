@@ -198,8 +198,9 @@ def _claimed_capabilities(profile) -> frozenset[str]:  # noqa: ANN001
 
 
 def _label(item: pytest.Item, meaning, profile) -> None:  # noqa: ANN001
-    """Allure labels from the tags: the checked requirements as stories, tags and links to the
-    spec; the requirements the scenario only needs (``@needs:…``) as a plain ``needs`` label."""
+    """Allure labels from the tags: the checked requirements as the scenario's one story
+    (counted once in the overview), and each as a tag and a link to the spec; the requirements
+    the scenario only needs (``@needs:…``) as a plain ``needs`` label."""
     argless = {mark.name for mark in item.iter_markers() if not mark.args and not mark.kwargs}
     label = pytest.mark.allure_label
     if meaning.epic:
@@ -207,8 +208,9 @@ def _label(item: pytest.Item, meaning, profile) -> None:  # noqa: ANN001
     item.add_marker(label(meaning.severity, label_type="severity"))
     if meaning.capability:
         item.add_marker(label(meaning.capability, label_type="capability"))
+    if meaning.story:
+        item.add_marker(label(meaning.story, label_type="story"))
     for requirement in meaning.requirements:
-        item.add_marker(label(requirement, label_type="story"))
         if requirement not in argless:
             item.add_marker(label(requirement, label_type="tag"))
         item.add_marker(pytest.mark.allure_link(profile.requirement_links.format(requirement), name=requirement,

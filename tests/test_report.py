@@ -261,7 +261,8 @@ def test_a_missing_generator_says_how_to_install_it(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def faulty_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`epix run` against the simulated partner that skips code lists: some DOC-02 scenarios fail."""
+    """`epix run` against the simulated partner that skips code lists: some DOC-02 scenarios fail
+    (PULL-10's scenario, which checks two requirements, passes)."""
     folder = tmp_path_factory.mktemp("report-run")
     profile = folder / "profile.toml"
     profile.write_text(textwrap.dedent("""\
@@ -273,7 +274,7 @@ def faulty_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         faults = ["codelists-skipped"]
         """))
     done = subprocess.run([sys.executable, "-c", _MAIN, "run", "--profile", str(profile), "--tags",
-                           "@DOC-02 or @LIF-02 or @LIF-20", "--report-dir", str(folder / "run")],
+                           "@DOC-02 or @LIF-02 or @LIF-20 or @PULL-10", "--report-dir", str(folder / "run")],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stdout + done.stderr
     assert (folder / "run" / "allure-report" / "index.html").exists(), done.stdout + done.stderr
@@ -299,6 +300,50 @@ def test_allure_labels_come_from_the_gherkin_tags(faulty_run: Path) -> None:
     assert any(name == "story" and value == "DOC-02" for name, value in labels)
     assert any(name == "severity" for name, _ in labels)
     assert any(link.get("name") == "DOC-02" and link.get("type") == "requirement" for link in failed["links"])
+
+
+def test_each_scenario_is_one_story_and_each_requirement_a_link_and_a_tag(faulty_run: Path) -> None:
+    results = [json.loads(p.read_text()) for p in (faulty_run / "allure-results").glob("*-result.json")]
+    for result in results:
+        stories = [label["value"] for label in result["labels"] if label["name"] == "story"]
+        links = [link["name"] for link in result["links"] if link["type"] == "requirement"]
+        tags = {label["value"] for label in result["labels"] if label["name"] == "tag"}
+        assert stories == [" ".join(links)], result["name"]
+        assert set(links) <= tags, result["name"]
+    assert any(len(link_names) == 2 for link_names in
+               ([link["name"] for link in r["links"] if link["type"] == "requirement"] for r in results))
+
+
+def test_the_overview_counts_scenarios_not_requirements(faulty_run: Path) -> None:
+    """A scenario that checks two requirements counts once in the behaviours widget ("Features by stories")."""
+    behaviors = _embedded(faulty_run / "allure-report", "widgets/behaviors.json")
+    results = RunOutcome.load(faulty_run / "outcome.json").results
+    assert sum(item["statistic"]["total"] for item in behaviors["items"]) == len(results)
+    assert any(len(r.requirements) > 1 for r in results)
+
+
+def test_the_report_is_named_for_the_party_the_profile_and_the_suite_version(faulty_run: Path) -> None:
+    from epix.report.suite import suite_version
+
+    environment = allure_files.read_environment(faulty_run / "allure-results")
+    name = f"EPIX pilot conformance: FR, profile {environment['Profile']}, suite {suite_version()}"
+    assert _embedded(faulty_run / "allure-report", "widgets/summary.json")["reportName"] == name
+    shown = {item["name"]: item["values"] for item in _embedded(faulty_run / "allure-report", "widgets/environment.json")}
+    assert shown["Partner"] == ["FR"] and shown["Suite version"] == [suite_version()]
+    assert shown["Profile"] == [environment["Profile"]]
+
+
+def test_the_report_name_leaves_out_what_the_environment_does_not_say() -> None:
+    assert allure_files.report_name({}) == "EPIX pilot conformance"
+    assert allure_files.report_name({"Partner": "IT", "Suite version": "0.1.0+abc"}) == \
+        "EPIX pilot conformance: IT, suite 0.1.0+abc"
+
+
+def test_the_environment_is_read_back_as_written(tmp_path: Path) -> None:
+    values = {"Profile": "A = b: c", "Binding A URL": "https://127.0.0.1:8443/x?y=1", "Back\\slash": "C:\\dir"}
+    allure_files.write_environment(tmp_path, values)
+    assert allure_files.read_environment(tmp_path) == values
+    assert allure_files.read_environment(tmp_path / "none") == {}
 
 
 def test_the_changes_state_tag_is_not_shown_as_a_label(faulty_run: Path) -> None:
@@ -354,6 +399,7 @@ def test_chromium_shows_the_scenario_count_and_a_failed_scenarios_request(faulty
     count = len(RunOutcome.load(faulty_run / "outcome.json").results)
     overview = _rendered_text(report.joinpath("index.html").as_uri())
     assert f"{count} test cases" in overview, overview[:500]
+    assert "EPIX pilot conformance: FR, profile" in overview, overview[:500]
     results = json.loads((report / "test-results.json").read_text())["byId"]
     failed = next(uid for uid, result in results.items() if result["status"] == "failed")
     page = _rendered_text(report.joinpath("index.html").as_uri() + f"#testresult/{failed}")

@@ -14,6 +14,7 @@ import webbrowser
 from pathlib import Path
 
 from epix.exits import Exit, UsageError
+from epix.report.allure_files import read_environment, report_name
 from epix.report.outcomes import RunOutcome, summary_table, warning_list
 
 
@@ -42,7 +43,8 @@ def report(args: argparse.Namespace) -> int:
             print(f"\n{warning_list(outcome)}\n")
     output = args.output or run_folder / "allure-report"
     try:
-        made = generate_html(results, output.resolve(), history=run_folder.parent / "history.jsonl")
+        made = generate_html(results, output.resolve(), history=run_folder.parent / "history.jsonl",
+                             name=report_name(read_environment(results)))
     except (ReportToolMissing, ReportFailed) as problem:
         print(f"epix report: {problem}")
         return Exit.FAILED

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         return Exit.USAGE
     _print_summary(outcome, args)
     if not args.no_html:
-        _html(paths, profile.name, args.open)
+        _html(paths, args.open)
     print(f"results: {paths.results}\njunit:   {paths.junit}")
     exit_code = outcome.exit_code()
     if code not in (0, 1) and exit_code == Exit.OK:
@@ -147,10 +147,11 @@ def _print_summary(outcome: RunOutcome, args: argparse.Namespace) -> None:
     print()
 
 
-def _html(paths: RunPaths, name: str, open_it: bool) -> None:
+def _html(paths: RunPaths, open_it: bool) -> None:
     from epix.report.html import ReportFailed, ReportToolMissing, generate_html
 
     allure_files.write_categories(paths.results)
+    name = allure_files.report_name(allure_files.read_environment(paths.results))
     try:
         report = generate_html(paths.results, paths.html, history=paths.history, name=name)
     except (ReportToolMissing, ReportFailed) as problem:

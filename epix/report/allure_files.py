@@ -1,7 +1,8 @@
 """The files Allure reads from a results folder besides the results themselves.
 
-``environment.properties`` says what was tested (partner, URLs, versions; never a key,
-token or password), ``categories.json`` sorts problems into partner defects, an
+``environment.properties`` says what was tested (partner, profile, suite version, URLs;
+never a key, token or password), and the report's name is made from it
+(:func:`report_name`); ``categories.json`` sorts problems into partner defects, an
 unreachable partner and harness errors, and shows the scenarios that passed with a
 warning apart, ``executor.json`` names the CI build.
 """
@@ -16,7 +17,11 @@ from pathlib import Path
 
 from epix import PROFILE_VERSION, __version__
 from epix.profile import Profile
+from epix.report.suite import suite_version
 from epix.report.warning import PASSED_WITH_A_WARNING
+
+#: The report's name when the results do not say which party and profile they are of.
+REPORT_TITLE = "EPIX pilot conformance"
 
 #: The marker every "partner unreachable" failure message carries (see steps/_world.py).
 UNREACHABLE_MARK = "PartnerUnreachable"
@@ -66,6 +71,7 @@ def environment(profile: Profile) -> dict[str, str]:
         "Profile": profile.name,
         "Profile file": profile.path.name,
         "Profile version": PROFILE_VERSION,
+        "Suite version": suite_version(),
         "Harness version": __version__,
         "Our party": profile.us.party,
     }
@@ -92,6 +98,27 @@ def write_environment(results: Path, values: Mapping[str, str]) -> Path:
     lines = [f"{_escape_key(key)}={_escape_value(value)}" for key, value in values.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def read_environment(results: Path) -> dict[str, str]:
+    """The values :func:`write_environment` wrote into ``results`` (empty when there is no such file)."""
+    path = results / "environment.properties"
+    if not path.is_file():
+        return {}
+    values = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        key, separator, value = _split_property(line)
+        if separator:
+            values[key] = value
+    return values
+
+
+def report_name(values: Mapping[str, str]) -> str:
+    """The report's title from its environment: the party under test, the profile, the suite version."""
+    facts = [values.get("Partner"), values.get("Profile") and f"profile {values['Profile']}",
+             values.get("Suite version") and f"suite {values['Suite version']}"]
+    shown = ", ".join(fact for fact in facts if fact)
+    return f"{REPORT_TITLE}: {shown}" if shown else REPORT_TITLE
 
 
 def write_categories(results: Path) -> Path:
@@ -140,3 +167,19 @@ def _escape_key(key: str) -> str:
 
 def _escape_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\n", " ")
+
+
+def _split_property(line: str) -> tuple[str, bool, str]:
+    """One ``key=value`` line as :func:`write_environment` escapes it: key, whether it has a value, value."""
+    key, index = [], 0
+    while index < len(line):
+        char = line[index]
+        if char == "\\" and index + 1 < len(line):
+            key.append(line[index + 1])
+            index += 2
+            continue
+        if char == "=":
+            return "".join(key), True, line[index + 1:].replace("\\\\", "\\")
+        key.append(char)
+        index += 1
+    return "".join(key), False, ""

@@ -6,8 +6,10 @@ requirements it only depends on (``@needs:LIF-22``: it cancels a document to see
 rejected one was not kept, so a partner that breaks LIF-22 may fail it too); those are
 not what it checks: they cover nothing, and a fault of such a requirement may fail it
 without the self-test calling that inexact. Allure shows areas as epics, features as
-features and the checked requirement IDs as stories and links, the needed ones as a
-plain ``needs`` label. A scenario that may change a test document at the partner carries
+features, and one story per scenario (:attr:`ScenarioTags.story`: its checked requirement
+IDs together, so that a scenario checking three requirements counts once in "Features by
+stories"); each checked requirement ID is also a tag and a link to the spec, the needed
+ones a plain ``needs`` label. A scenario that may change a test document at the partner carries
 ``@changes-state``, so that it gets a document of its own (``steps/state_changes.py``);
 the report does not show that tag.
 """
@@ -61,6 +63,11 @@ class ScenarioTags:
     @property
     def capability(self) -> str | None:
         return self.capabilities[0] if len(self.capabilities) == 1 else None
+
+    @property
+    def story(self) -> str | None:
+        """The scenario's one Allure story: the requirement IDs it checks, together (``ACK-05 ACK-06``)."""
+        return " ".join(self.requirements) or None
 
     @property
     def epic(self) -> str | None:
