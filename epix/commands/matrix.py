@@ -1,0 +1,54 @@
+"""``epix matrix``: the pilot matrix of several parties' runs.
+
+    epix matrix RUN_DIR… [--out FILE] [--lang L]
+
+Reads one run folder per party (the folders ``epix run`` wrote) and writes one HTML page:
+for each binding a party × party grid, each cell saying whether the row party can
+exchange with the column party in that direction, and why (``epix.matrix``). Exit 0 when
+the page is written, 2 when a run folder cannot be read (one sentence naming it).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from epix.exits import Exit, UsageError
+from epix.matrix.text import LANGUAGES
+
+DEFAULT_OUT = Path("matrix.html")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "matrix", help="draw the pilot matrix of several parties' runs",
+        description="Read one run folder per party and write the pilot matrix: for each binding, whether each "
+                    "party can exchange with each other party, with the reasons in each cell.")
+    parser.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR",
+                        help="a folder epix run wrote, one per party")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the HTML file to write (default: matrix.html)")
+    parser.add_argument("--lang", choices=LANGUAGES, default=LANGUAGES[0], help="the language of the page")
+    parser.set_defaults(func=matrix)
+
+
+def matrix(args: argparse.Namespace) -> int:
+    from epix.matrix import RunFolderError, build_matrix, load_run, write_matrix
+    from epix.matrix.grid import DuplicateParty
+
+    try:
+        runs = [load_run(folder) for folder in args.run_dirs]
+        built = build_matrix(runs)
+    except (RunFolderError, DuplicateParty) as error:
+        raise UsageError(str(error)) from None
+    if args.out.is_dir():
+        raise UsageError(f"--out {args.out} is a folder; give the HTML file to write.")
+    try:
+        page = write_matrix(built, args.out, lang=args.lang)
+    except OSError as error:
+        raise UsageError(f"--out {args.out} cannot be written ({error.strerror or error}).") from None
+    for grid in built.grids:
+        states = [cell.state for cell in grid.cells.values()]
+        ready = sum(state.startswith("ready") for state in states)
+        print(f"binding {grid.direction.binding}: {ready} of {len(states)} directions ready")
+    print(f"matrix: {page.resolve()}")
+    return Exit.OK
