@@ -25,6 +25,7 @@ _MAIN = "import sys; from epix.cli import main; sys.exit(main(sys.argv[1:]))"
 SUITE = {
     "pull": frozenset({"PULL-02", "PULL-03"}),
     "final": frozenset({"PULL-07"}),
+    "confirm-quantities": frozenset({"PULL-08", "PULL-07"}),
     "import": frozenset({"CALL-02"}),
     "receive": frozenset({"ENV-12", "SIG-01"}),
     "cancel": frozenset({"LIF-20"}),
@@ -35,6 +36,8 @@ SCENARIOS = [
     ("permit by number and token", ["PULL-02"], "pull"),
     ("wrong token refused", ["PULL-03"], "pull"),
     ("final permit", ["PULL-07"], "final"),
+    ("confirm quantities", ["PULL-08"], "confirm-quantities"),
+    ("final permit after confirmation", ["PULL-07"], "confirm-quantities"),
     ("import a permit", ["CALL-02"], "import"),
     ("addressed to another party", ["ENV-12"], "receive"),
     ("unsigned refused", ["SIG-01"], "receive"),
@@ -95,7 +98,7 @@ def test_a_side_the_suite_cannot_test_yet_is_not_shown_never_ready(tmp_path: Pat
         assert cell.column.holds and not cell.row.holds and not cell.row.in_suite
     text = _text(render(matrix))
     assert "FR's importing system not shown: the suite has no scenario for import yet." in text
-    assert "DE's adapter passed every requirement of final, pull (3)." in text
+    assert "DE's adapter passed every requirement of confirm-quantities, final, pull (4)." in text
 
 
 def test_the_suites_own_scenarios_leave_the_importing_and_sending_sides_not_shown(tmp_path: Path) -> None:
@@ -116,8 +119,17 @@ def test_an_optional_capability_that_did_not_run_is_named(tmp_path: Path) -> Non
     matrix = _matrix(_run(tmp_path / "fr", "FR"), _run(tmp_path / "de", "DE", drop=("final permit",)))
     cell = matrix.grids[0].cell("FR", "DE")
     assert cell.state == READY and cell.column.unshown == ("final",)
-    assert "DE's adapter passed every requirement of pull (2)." in _text(render(matrix))
+    assert "DE's adapter passed every requirement of confirm-quantities, pull (4)." in _text(render(matrix))
     assert "DE's final not shown: no scenario of it ran." in _text(render(matrix))
+
+
+def test_a_requirement_skipped_as_not_claimed_is_not_needed(tmp_path: Path) -> None:
+    """A confirmation scenario that needs ``final`` too is skipped for a party without ``final``."""
+    not_claimed = {"final permit": "not claimed", "final permit after confirmation": "not claimed"}
+    matrix = _matrix(_run(tmp_path / "fr", "FR"), _run(tmp_path / "de", "DE", not_claimed))
+    cell = matrix.grids[0].cell("FR", "DE")
+    assert cell.state == READY and cell.column.state == "passed"
+    assert cell.column.needed == ("PULL-02", "PULL-03", "PULL-08") and cell.column.not_offered == ("final",)
 
 
 def test_a_side_with_no_scenario_run_is_not_shown(tmp_path: Path) -> None:
@@ -208,7 +220,8 @@ def test_chromium_shows_the_outcomes_in_each_cell(tmp_path: Path) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     assert chromium, "Chromium is not installed: `apt-get install -y chromium` (.ci/run installs it)"
     matrix = _matrix(_run(tmp_path / "fr", "FR"), _run(tmp_path / "de", "DE", drop=("wrong token refused",)),
-                     _run(tmp_path / "it", "IT", {"wrong token refused": "failed", "addressed to another party": "failed"}))
+                     _run(tmp_path / "it", "IT", {"wrong token refused": "failed",
+                                                  "addressed to another party": "failed"}))
     page = write_matrix(matrix, tmp_path / "matrix.html")
     done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
                           capture_output=True, text=True, timeout=120,
@@ -216,8 +229,8 @@ def test_chromium_shows_the_outcomes_in_each_cell(tmp_path: Path) -> None:
     found = {}
     for section in re.split(r'(?=<section class="binding")', done.stdout)[1:]:
         binding = re.search(r'data-binding="(\w)"', section).group(1)
-        for m in re.finditer(r'<td class="cell [^"]*" data-state="([^"]+)" data-row="(\w+)" data-column="(\w+)">(.*?)</td>',
-                             section, flags=re.S):
+        for m in re.finditer(r'<td class="cell [^"]*" data-state="([^"]+)" data-row="(\w+)" '
+                             r'data-column="(\w+)">(.*?)</td>', section, flags=re.S):
             found[(binding, m.group(2), m.group(3))] = (m.group(1), _text(m.group(4)).strip())
     assert len(found) == 2 * 6, found
     state, text = found[("A", "FR", "IT")]
@@ -225,6 +238,6 @@ def test_chromium_shows_the_outcomes_in_each_cell(tmp_path: Path) -> None:
     state, text = found[("B", "DE", "IT")]
     assert state == NOT_READY and "IT's receiving endpoint failed ENV-12." in text
     assert found[("A", "IT", "FR")][0] == READY and found[("A", "IT", "FR")][1].startswith("✓ Ready")
-    assert found[("A", "FR", "DE")] == (NOT_SHOWN, "? Not shown DE's adapter: 2 of 3 requirements shown and passed; "
+    assert found[("A", "FR", "DE")] == (NOT_SHOWN, "? Not shown DE's adapter: 3 of 4 requirements shown and passed; "
                                                    "not run: PULL-03. FR's importing system passed every requirement "
                                                    "of import (1).")

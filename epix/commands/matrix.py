@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from epix.exits import Exit, UsageError
-from epix.matrix.text import LANGUAGES
+from epix.matrix.text import LANGUAGES, translator
 
 DEFAULT_OUT = Path("matrix.html")
 
@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def matrix(args: argparse.Namespace) -> int:
     from epix.matrix import RunFolderError, build_matrix, load_run, write_matrix
-    from epix.matrix.grid import DuplicateParty
+    from epix.matrix.grid import READY, READY_WITH_WARNINGS, DuplicateParty
 
     try:
         runs = [load_run(folder) for folder in args.run_dirs]
@@ -46,9 +46,11 @@ def matrix(args: argparse.Namespace) -> int:
         page = write_matrix(built, args.out, lang=args.lang)
     except OSError as error:
         raise UsageError(f"--out {args.out} cannot be written ({error.strerror or error}).") from None
+    _ = translator(args.lang)
     for grid in built.grids:
         states = [cell.state for cell in grid.cells.values()]
-        ready = sum(state.startswith("ready") for state in states)
-        print(f"binding {grid.direction.binding}: {ready} of {len(states)} directions ready")
-    print(f"matrix: {page.resolve()}")
+        ready = sum(state in (READY, READY_WITH_WARNINGS) for state in states)
+        print(_("binding {binding}: {ready} of {total} directions ready").format(
+            binding=grid.direction.binding, ready=ready, total=len(states)))
+    print(_("matrix: {path}").format(path=page.resolve()))
     return Exit.OK

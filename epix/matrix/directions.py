@@ -15,7 +15,9 @@ party B. Each binding has one direction:
 
 Which requirements a capability needs is read from the suite itself (the scenarios of
 that capability and the requirement IDs they check), so a requirement the suite gains
-is needed at once. A side whose capability the suite has no scenario for yet (``import``,
+is needed at once; a requirement whose every scenario the run skipped as not claimed
+(a confirmation scenario that needs ``final`` too, for a party without ``final``) is
+not needed of that party. A side whose capability the suite has no scenario for yet (``import``,
 ``send`` today) is *not shown*, never passed.
 """
 
@@ -109,11 +111,17 @@ def judge_side(run: PartyRun, need: SideNeed, requirements: Mapping[str, frozens
     not_claimed = tuple(c for c in required if c not in ran and _all_not_claimed(run, c))
     if not_claimed:
         return Side(party, need.role, NOT_CLAIMED, tuple(required), not_claimed=not_claimed)
+    unrun = tuple(c for c in required if c not in ran)
+    if unrun:
+        return Side(party, need.role, NOT_SHOWN, unrun)
     counted = sorted(need.required | (need.if_claimed & ran))
     not_offered = tuple(sorted(c for c in need.if_claimed - ran if c in listed and _all_not_claimed(run, c)))
-    unshown = tuple(sorted(c for c in need.if_claimed - ran if c not in not_offered))
-    needed = sorted(set().union(*(requirements.get(c, frozenset()) for c in counted)), key=_order)
+    unshown = tuple(sorted(c for c in need.if_claimed - ran if c not in not_offered and requirements.get(c)))
     results = [r for r in run.of(frozenset(counted)) if r.outcome not in _NOT_RUN]
+    shown = {requirement for result in results for requirement in result.requirements}
+    declined = {requirement for result in run.of(frozenset(counted)) if result.outcome == "not claimed"
+                for requirement in result.requirements} - shown
+    needed = sorted(set().union(*(requirements.get(c, frozenset()) for c in counted)) - declined, key=_order)
     by_requirement: dict[str, list[str]] = {}
     for result in results:
         for requirement in result.requirements:
@@ -124,8 +132,6 @@ def judge_side(run: PartyRun, need: SideNeed, requirements: Mapping[str, frozens
     side = Side(party, need.role, PASSED, tuple(counted), not_offered, unshown, (), grouped["passed"],
                 grouped["warning"], grouped["failed"], grouped["broken"], grouped["waived"], grouped["missing"], True,
                 tuple(needed))
-    if not results:
-        return replace(side, state=NOT_SHOWN)
     if side.failed or side.broken or side.waived:
         return replace(side, state=FAILED)
     if side.missing:

@@ -105,7 +105,8 @@ def _grid(grid: Grid, _: Translate) -> str:
         rows.append(f'<tr><th scope="row">{escape(row)}</th>{"".join(cells)}</tr>')
     return (f'<section class="binding" data-binding="{grid.direction.binding}">\n<h2>{escape(question)}</h2>\n'
             f'<p class="how">{escape(needs)}</p>\n'
-            f'<table class="grid">\n<thead><tr><th class="corner" scope="col">{escape(corner)}</th>{head}</tr></thead>\n'
+            f'<table class="grid">\n<thead><tr><th class="corner" scope="col">{escape(corner)}</th>{head}</tr>'
+            '</thead>\n'
             f'<tbody>\n{chr(10).join(rows)}\n</tbody>\n</table>\n</section>\n')
 
 
@@ -126,7 +127,8 @@ def side_reasons(side: Side, _: Translate) -> list[str]:
     """The sentences that say how one side stands, each naming the party and the requirement IDs."""
     facts = {"party": side.party, "role": _roles(_)[side.role], "capabilities": ", ".join(side.capabilities)}
     if side.state == NOT_CLAIMED:
-        return [_("{party} does not claim {capabilities}.").format(**{**facts, "capabilities": ", ".join(side.not_claimed)})]
+        return [_("{party} does not claim {capabilities}.").format(party=side.party,
+                                                                  capabilities=", ".join(side.not_claimed))]
     if side.state == NOT_SHOWN:
         if not side.in_suite:
             return [_("{party}'s {role} not shown: the suite has no scenario for {capabilities} yet.").format(**facts)]
@@ -149,10 +151,11 @@ def side_reasons(side: Side, _: Translate) -> list[str]:
     if side.state == WARNED or (side.warned and side.state != FAILED):
         reasons.append(_("{party}: passed with a warning: {ids}.").format(**facts, ids=_ids(side.warned, _)))
     for capability in side.unshown:
-        reasons.append(_("{party}'s {capability} not shown: no scenario of it ran.").format(**facts, capability=capability))
+        reasons.append(_("{party}'s {capability} not shown: no scenario of it ran.").format(
+            party=side.party, capability=capability))
     if side.not_offered:
         reasons.append(_("{party} does not offer {capabilities}.").format(
-            **{**facts, "capabilities": ", ".join(side.not_offered)}))
+            party=side.party, capabilities=", ".join(side.not_offered)))
     return reasons
 
 
@@ -164,12 +167,12 @@ def _ids(ids: tuple[str, ...], _: Translate) -> str:
 
 def _runs(matrix: Matrix, _: Translate) -> str:
     headers = (_("Party"), _("Profile"), _("Suite version"), _("Run"), _("Passed"), _("Warning"), _("Failed"),
-               _("Broken"), _("Not claimed"), _("Run folder"))
+               _("Waived"), _("Broken"), _("Not claimed"), _("Run folder"))
     rows = []
     for run in matrix.runs:
         counts = Counter(result.outcome for result in run.results)
         cells = [run.party, run.profile, run.suite, run.date, counts["passed"], counts["warning"],
-                 counts["failed"] + counts["waived"], counts["broken"], counts["not claimed"]]
+                 counts["failed"], counts["waived"], counts["broken"], counts["not claimed"]]
         rows.append("<tr>" + "".join(f"<td>{escape(str(value))}</td>" for value in cells)
                     + f'<td class="folder">{escape(str(run.folder))}</td></tr>')
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
