@@ -1,7 +1,7 @@
-# Two entry points for a newcomer: `make suite` and `make test`. Both install what
-# they need on first use: Python packages into .venv/, the Allure report generator
-# into node_modules/, and (for the tests, which open a report in a real browser)
-# Debian's chromium package.
+# Two entry points for a newcomer: `make suite` and `make test`; `make sample` adds a sample
+# pilot (three simulated parties and their matrix). Each installs what it needs on first
+# use: Python packages into .venv/, the Allure report generator into node_modules/, and
+# (for the tests, which open a report in a real browser) Debian's chromium package.
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,10 +9,14 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: suite test install browser clean
+.PHONY: suite test sample install browser clean
 
 suite: install
 	$(BIN)/epix run --profile fixtures/profiles/simulator.toml
+
+# Three simulated parties (France, Germany, Italy with two faults): each run, then the pilot matrix.
+sample: install
+	$(BIN)/python samples/pilot.py
 
 test: install browser
 	$(BIN)/pytest
