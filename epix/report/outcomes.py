@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from epix.exits import Exit
@@ -42,13 +42,19 @@ class ScenarioResult:
     needs: list[str] = field(default_factory=list)
     #: What the partner missed of a SHOULD or RECOMMENDED, one sentence each ("PULL-03: …").
     warnings: list[str] = field(default_factory=list)
+    #: The UUID of the scenario's Allure result (its file ``<uuid>-result.json``), if one was written.
+    allure_uuid: str = ""
 
 
 @dataclass
 class RunOutcome:
-    """Every scenario's result, in the order they ran."""
+    """Every scenario's result, in the order they ran; ``run`` the facts of the run (party,
+    endpoint, versions, date, capabilities: :mod:`epix.report.runfacts`); ``extra`` any other
+    top-level entry of ``outcome.json``, kept as it was read."""
 
     results: list[ScenarioResult] = field(default_factory=list)
+    run: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
     def counts(self, area: str | None = None) -> Counter[str]:
         return Counter(r.outcome for r in self.results if area is None or r.area == area)
@@ -75,11 +81,36 @@ class RunOutcome:
         return Exit.OK
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps([asdict(r) for r in self.results], indent=1), encoding="utf-8")
+        """``outcome.json``: an object with ``run`` (the facts), ``results`` (one per scenario) and the extra entries."""
+        document = {**self.extra, "run": self.run, "results": [asdict(r) for r in self.results]}
+        path.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> RunOutcome:
-        return cls([ScenarioResult(**entry) for entry in json.loads(path.read_text(encoding="utf-8"))])
+        """Read ``outcome.json`` (also the plain list of results that earlier versions wrote).
+
+        :class:`OutcomeFileError` names the file when it is not an outcome file."""
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise OutcomeFileError(f"{path} cannot be read as an outcome file: {error}") from None
+        if isinstance(document, list):
+            document = {"results": document}
+        if not isinstance(document, dict) or not isinstance(document.get("results", []), list):
+            raise OutcomeFileError(f"{path} is not an outcome file: it holds no list of results")
+        known = {f.name for f in fields(ScenarioResult)}
+        try:
+            results = [ScenarioResult(**{k: v for k, v in entry.items() if k in known})
+                       for entry in document.get("results", [])]
+        except (TypeError, AttributeError) as error:
+            raise OutcomeFileError(f"{path} is not an outcome file: a result is incomplete ({error})") from None
+        run = document.get("run") if isinstance(document.get("run"), dict) else {}
+        extra = {k: v for k, v in document.items() if k not in ("run", "results")}
+        return cls(results, run, extra)
+
+
+class OutcomeFileError(ValueError):
+    """``outcome.json`` is missing, unreadable or not an outcome file; the message names it."""
 
 
 def summary_table(outcome: RunOutcome) -> str:
