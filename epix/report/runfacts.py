@@ -5,12 +5,14 @@ profile completed with its partner): the party and its endpoints, the capabiliti
 claims, the profile (name, file, version of the exchange profile), the suite (its version:
 the harness checkout's git revision; its hash: SHA-256 of the feature files and step
 definitions), the harness version, the date, the tag selection and, for a simulated
-partner, its faults. Nothing secret: no key, token or password is among them.
+partner, its faults. Nothing secret: no key, token or password is among them, and a
+secret of the profile found in one (a URL, a name) is masked.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 from epix import PROFILE_VERSION, __version__
 from epix.paths import FEATURES, PROJECT, STEPS
 from epix.profile import Profile
+from epix.report.redact import Redactor
 
 GIT_TIMEOUT = 5
 
@@ -32,7 +35,7 @@ def run_facts(profile: Profile, *, tags: str | None = None, when: datetime | Non
             if binding is not None:
                 endpoints[label] = binding.url
     simulator = profile.simulator
-    return {
+    facts = {
         "party": partner.party if partner is not None else "",
         "endpoints": endpoints,
         "capabilities": sorted(partner.capabilities) if partner is not None else [],
@@ -48,6 +51,7 @@ def run_facts(profile: Profile, *, tags: str | None = None, when: datetime | Non
         "simulated": simulator is not None,
         "simulator_faults": list(simulator.faults) if simulator is not None else [],
     }
+    return json.loads(Redactor(profile.secrets()).text(json.dumps(facts)))
 
 
 def suite_hash(features: Path = FEATURES, steps: Path = STEPS) -> str:

@@ -18,7 +18,7 @@ from epix.report import outcomes
 from epix.report.requirements import requirement_titles
 from epix.statement.fixes import broken_fix, fix_for
 from epix.statement.verdicts import (
-    BROKEN, FAILED, NEEDS_PERSON, NOT_CLAIMED, NOT_COVERED_, NOT_RUN, PASSED, REQUIREMENT_OUTCOMES, WAIVED, WARNING,
+    BROKEN, FAILED, NEEDS_PERSON, NOT_CLAIMED, NOT_COVERED, NOT_RUN, PASSED, REQUIREMENT_OUTCOMES, WAIVED, WARNING,
     RequirementVerdict,
 )
 
@@ -34,10 +34,10 @@ OUTCOME_WORDS = {
     NEEDS_PERSON: N_("needs a person"),
     NOT_CLAIMED: N_("not claimed"),
     NOT_RUN: N_("not run"),
-    NOT_COVERED_: N_("not covered"),
+    NOT_COVERED: N_("not covered"),
 }
 MARKS = {PASSED: "✓", WARNING: "!", FAILED: "✗", BROKEN: "⚠", WAIVED: "W", NEEDS_PERSON: "?",
-         NOT_CLAIMED: "–", NOT_RUN: "○", NOT_COVERED_: "·"}
+         NOT_CLAIMED: "–", NOT_RUN: "○", NOT_COVERED: "·"}
 #: What each outcome means, for the legend.
 OUTCOME_MEANINGS = {
     PASSED: N_("every MUST its scenarios check holds"),
@@ -48,7 +48,7 @@ OUTCOME_MEANINGS = {
     NEEDS_PERSON: N_("a person must judge it"),
     NOT_CLAIMED: N_("the party does not claim the capability"),
     NOT_RUN: N_("no scenario of it was selected in this run"),
-    NOT_COVERED_: N_("no scenario of the suite checks it yet"),
+    NOT_COVERED: N_("no scenario of the suite checks it yet"),
 }
 ENDPOINT_LABELS = {"binding A": N_("Binding A"), "binding B": N_("Binding B"), "hub": N_("Hub")}
 PREFLIGHT_WORDS = {"ok": N_("ok"), "warn": N_("warning"), "fail": N_("failed"), "skip": N_("skipped")}
@@ -178,7 +178,7 @@ def _requirements(data: StatementData, titles: dict[str, str], _) -> str:  # noq
     rows = []
     for verdict in data.verdicts:
         ran = [s for s in verdict.scenarios if s.outcome not in (outcomes.NOT_CLAIMED, outcomes.SKIPPED)]
-        if verdict.outcome == NOT_COVERED_:
+        if verdict.outcome == NOT_COVERED:
             detail = _tag("span", _(verdict.reason), "reason")
         elif ran:
             good = sum(s.outcome in (outcomes.PASSED, outcomes.WARNING) for s in ran)

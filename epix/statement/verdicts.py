@@ -18,15 +18,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from epix.report import outcomes
-from epix.report.catalogue import NOT_COVERED
+from epix.report import catalogue
 from epix.report.labels import NEEDS_PERSON_MARK
 from epix.report.outcomes import ScenarioResult
 
 PASSED, WARNING, FAILED, BROKEN = "passed", "warning", "failed", "broken"
-NOT_CLAIMED, NEEDS_PERSON, WAIVED, NOT_COVERED_, NOT_RUN = (
+NOT_CLAIMED, NEEDS_PERSON, WAIVED, NOT_COVERED, NOT_RUN = (
     "not-claimed", "needs-person", "waived", "not-covered", "not-run")
 #: Every outcome a requirement can have, from the best to the least known.
-REQUIREMENT_OUTCOMES = (PASSED, WARNING, FAILED, BROKEN, WAIVED, NEEDS_PERSON, NOT_CLAIMED, NOT_RUN, NOT_COVERED_)
+REQUIREMENT_OUTCOMES = (PASSED, WARNING, FAILED, BROKEN, WAIVED, NEEDS_PERSON, NOT_CLAIMED, NOT_RUN, NOT_COVERED)
 #: The scenario outcome a waiver gives a failure it covers (``outcome.json``, branch ``waivers``).
 SCENARIO_WAIVED = "waived"
 
@@ -59,8 +59,8 @@ def requirement_verdicts(requirements: Iterable[str], results: Iterable[Scenario
 def verdict(requirement: str, checking: tuple[ScenarioResult, ...]) -> RequirementVerdict:
     """The verdict of ``requirement`` from the results of the scenarios that check it."""
     if not checking:
-        if requirement in NOT_COVERED:
-            return RequirementVerdict(requirement, NOT_COVERED_, reason=NOT_COVERED[requirement])
+        if requirement in catalogue.NOT_COVERED:
+            return RequirementVerdict(requirement, NOT_COVERED, reason=catalogue.NOT_COVERED[requirement])
         return RequirementVerdict(requirement, NOT_RUN)
     seen = {_scenario_outcome(r) for r in checking}
     for scenario_outcome, requirement_outcome in ((outcomes.FAILED, FAILED), (outcomes.BROKEN, BROKEN),
