@@ -41,7 +41,7 @@ browser:
 # (tests/test_i18n.py fails on any text left untranslated or fuzzy).
 catalogues: install
 	$(BIN)/pybabel extract -F babel.cfg -o epix/locale/epix.pot --no-location --sort-output --omit-header --no-wrap .
-	$(BIN)/pybabel update -i epix/locale/epix.pot -d epix/locale -D epix --no-location --no-wrap --ignore-obsolete
+	$(BIN)/pybabel update -i epix/locale/epix.pot -d epix/locale -D epix --no-wrap --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) node_modules

@@ -43,7 +43,7 @@ class ScenarioResult:
     needs: list[str] = field(default_factory=list)
     #: What the partner missed of a SHOULD or RECOMMENDED, one sentence each ("PULL-03: …").
     warnings: list[str] = field(default_factory=list)
-    #: The UUID of the scenario's Allure result (its file ``<uuid>-result.json``), if one was written.
+    #: The UUID of the scenario's Allure result (its ``uuid``), if one was written.
     allure_uuid: str = ""
 
 

@@ -6,8 +6,9 @@ The folder is the one ``epix run`` wrote: ``outcome.json`` (the results, the run
 
 Links into the Allure report: the single-file report opens a scenario's page at
 ``allure-report/index.html#testresult/<id>``, where Allure 3 makes ``<id>`` as the MD5 of
-the result's UUID (the name of its ``<uuid>-result.json``, which ``outcome.json`` keeps as
-``allure_uuid``). A scenario whose result is not in ``allure-results/`` gets no link.
+the result's UUID (its ``uuid``, which ``outcome.json`` keeps as ``allure_uuid``; the file's
+name is another UUID). A scenario whose result is not in ``allure-results/`` (a scenario
+not claimed) gets no link.
 """
 
 from __future__ import annotations
@@ -83,9 +84,15 @@ def read_preflight(path: Path) -> list[dict[str, str]] | None:
 
 def allure_links(run_dir: Path, results: list[ScenarioResult]) -> dict[str, str]:
     """Node ID → relative link to the scenario's page in the Allure report, for each result Allure kept."""
+    kept = set()
+    for path in (run_dir / "allure-results").glob("*-result.json"):
+        try:
+            kept.add(json.loads(path.read_text(encoding="utf-8")).get("uuid"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            continue  # not a result the report shows either
     links = {}
     for result in results:
-        if result.allure_uuid and (run_dir / "allure-results" / f"{result.allure_uuid}-result.json").is_file():
+        if result.allure_uuid and result.allure_uuid in kept:
             page = hashlib.md5(result.allure_uuid.encode(), usedforsecurity=False).hexdigest()
             links[result.nodeid] = f"{REPORT_INDEX.as_posix()}#testresult/{page}"
     return links

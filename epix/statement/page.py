@@ -120,7 +120,7 @@ def _table(headers: list[str], rows: list[str], css: str = "") -> str:
 
 
 def _date(facts: dict[str, object]) -> str:
-    return str(facts.get("date", "")).replace("T", " ")
+    return str(facts.get("date", "")).replace("T", " ").replace("+00:00", " UTC")
 
 
 def _headline(verdicts: list[RequirementVerdict], _) -> str:  # noqa: ANN001
@@ -176,18 +176,21 @@ def _facts(facts: dict[str, object], report_link: str | None, _) -> str:  # noqa
 
 def _requirements(data: StatementData, titles: dict[str, str], _) -> str:  # noqa: ANN001
     rows = []
+    previous_reason = ""
     for verdict in data.verdicts:
         ran = [s for s in verdict.scenarios if s.outcome not in (outcomes.NOT_CLAIMED, outcomes.SKIPPED)]
         if verdict.outcome == NOT_COVERED:
-            detail = _tag("span", _(verdict.reason), "reason")
+            said_above = verdict.reason == previous_reason
+            detail = _tag("span", _("as above") if said_above else _(verdict.reason), "reason")
         elif ran:
             good = sum(s.outcome in (outcomes.PASSED, outcomes.WARNING) for s in ran)
-            detail = escape(_("{passed} of {total} scenarios passed").format(passed=good, total=len(ran)))
+            detail = escape(_("scenarios passed: {passed} of {total}").format(passed=good, total=len(ran)))
             link = _link_of(verdict, data.links)
             if link:
                 detail = f'<a href="{escape(link)}">{detail}</a>'
         else:
             detail = ""
+        previous_reason = verdict.reason
         rows.append(f'<tr id="{verdict.requirement}"><td class="id">{verdict.requirement}</td>'
                     f"{_tag('td', titles.get(verdict.requirement, ''))}<td>{status(verdict.outcome, _)}</td>"
                     f"<td>{detail}</td></tr>")
