@@ -165,22 +165,31 @@ def test_warnings_and_broken_and_waived_scenarios(tmp_path: Path) -> None:
     assert "DE's receiving endpoint failed ENV-12, waived." in text
 
 
-def test_the_outcome_may_carry_the_runs_facts(tmp_path: Path) -> None:
+def test_the_runs_facts_come_before_the_allure_environment(tmp_path: Path) -> None:
     folder = _run(tmp_path / "run", "FR")
-    results = json.loads((folder / "outcome.json").read_text())
-    (folder / "outcome.json").write_text(json.dumps({"run": {"party": "ES", "profile": "Spain"}, "results": results}))
+    outcome = RunOutcome.load(folder / "outcome.json")
+    outcome.run = {"party": "ES", "profile": "Spain", "date": "2026-11-29T23:10:00+01:00"}
+    outcome.save(folder / "outcome.json")
     run = load_run(folder)
-    assert (run.party, run.profile, len(run.results)) == ("ES", "Spain", len(SCENARIOS))
+    assert (run.party, run.profile, run.date, len(run.results)) == ("ES", "Spain", "2026-11-29 22:10 UTC",
+                                                                    len(SCENARIOS))
+
+
+def test_a_run_written_before_the_runs_facts_is_read(tmp_path: Path) -> None:
+    folder = _run(tmp_path / "run", "FR")
+    results = json.loads((folder / "outcome.json").read_text())["results"]
+    (folder / "outcome.json").write_text(json.dumps(results))
+    assert load_run(folder).party == "FR" and len(load_run(folder).results) == len(SCENARIOS)
 
 
 @pytest.mark.parametrize(("spoil", "says"), [
     (lambda f: shutil.rmtree(f), "is not a run folder"),
     (lambda f: (f / "outcome.json").unlink(), "holds no outcome.json"),
-    (lambda f: (f / "outcome.json").write_text("{not json"), "cannot be read as JSON"),
-    (lambda f: (f / "outcome.json").write_text('{"results": 3}'), "is not the outcome of a run"),
-    (lambda f: (f / "outcome.json").write_text('[{"outcome": "great", "requirements": []}]'),
-     "result 1 has the outcome 'great'"),
-    (lambda f: (f / "outcome.json").write_text('[{"outcome": "passed"}]'), "result 1 has no list of requirement IDs"),
+    (lambda f: (f / "outcome.json").write_text("{not json"), "cannot be read as an outcome file"),
+    (lambda f: (f / "outcome.json").write_text('{"results": 3}'), "is not an outcome file"),
+    (lambda f: (f / "outcome.json").write_text('[{"outcome": "passed"}]'), "a result is incomplete"),
+    (lambda f: _spoil_result(f, outcome="great"), "result 1 has the outcome 'great'"),
+    (lambda f: _spoil_result(f, requirements="PULL-02"), "result 1 has no list of requirement IDs"),
     (lambda f: (f / "allure-results" / "environment.properties").unlink(), "does not say which party was tested"),
 ])
 def test_a_run_folder_that_cannot_be_read_is_named_in_one_sentence(tmp_path: Path, spoil, says: str) -> None:
@@ -189,6 +198,25 @@ def test_a_run_folder_that_cannot_be_read_is_named_in_one_sentence(tmp_path: Pat
     with pytest.raises(RunFolderError, match=re.escape(says)) as caught:
         load_run(folder)
     assert str(folder) in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("fr", ["Matrice du pilote EPIX", "Pas prêt", "IT, adaptateur : échec à PULL-03.", "Prêt"]),
+    ("es", ["Matriz del piloto EPIX", "No listo", "IT, adaptador: falló PULL-03.", "Listo"]),
+])
+def test_the_page_speaks_the_readers_language(tmp_path: Path, lang: str, words: list[str]) -> None:
+    matrix = _matrix(_run(tmp_path / "fr", "FR"), _run(tmp_path / "it", "IT", {"wrong token refused": "failed"}))
+    html = render(matrix, lang=lang)
+    assert f'<html lang="{lang}">' in html
+    for text in words:
+        assert text in _text(html), text
+    assert "Not ready" not in _text(html) and "failed" not in _text(html)
+
+
+def _spoil_result(folder: Path, **values: object) -> None:
+    document = json.loads((folder / "outcome.json").read_text())
+    document["results"][0].update(values)
+    (folder / "outcome.json").write_text(json.dumps(document))
 
 
 def test_two_runs_of_one_party_are_refused(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from epix.commands.run import add_language_option, language
 from epix.exits import Exit, UsageError
-from epix.matrix.text import LANGUAGES, translator
 
 DEFAULT_OUT = Path("matrix.html")
 
@@ -27,14 +27,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR",
                         help="a folder epix run wrote, one per party")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the HTML file to write (default: matrix.html)")
-    parser.add_argument("--lang", choices=LANGUAGES, default=LANGUAGES[0], help="the language of the page")
+    add_language_option(parser)
     parser.set_defaults(func=matrix)
 
 
 def matrix(args: argparse.Namespace) -> int:
+    from epix.i18n import translator
     from epix.matrix import RunFolderError, build_matrix, load_run, write_matrix
     from epix.matrix.grid import READY, READY_WITH_WARNINGS, DuplicateParty
 
+    lang = language(args)
     try:
         runs = [load_run(folder) for folder in args.run_dirs]
         built = build_matrix(runs)
@@ -43,10 +45,10 @@ def matrix(args: argparse.Namespace) -> int:
     if args.out.is_dir():
         raise UsageError(f"--out {args.out} is a folder; give the HTML file to write.")
     try:
-        page = write_matrix(built, args.out, lang=args.lang)
+        page = write_matrix(built, args.out, lang=lang)
     except OSError as error:
         raise UsageError(f"--out {args.out} cannot be written ({error.strerror or error}).") from None
-    _ = translator(args.lang)
+    _ = translator(lang)
     for grid in built.grids:
         states = [cell.state for cell in grid.cells.values()]
         ready = sum(state in (READY, READY_WITH_WARNINGS) for state in states)

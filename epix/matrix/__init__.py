@@ -1,7 +1,8 @@
 """The pilot matrix: which pairs of parties are ready to exchange, per binding, from their runs.
 
 ``runs`` reads one party's run folder, ``directions`` says what each direction of an
-exchange needs of either side, ``grid`` judges every pair, ``page`` draws the HTML.
+exchange needs of either side, ``grid`` judges every pair, ``page`` draws the HTML in the
+reader's language (:mod:`epix.i18n`).
 """
 
 from epix.matrix.grid import Matrix, build_matrix

@@ -19,7 +19,7 @@ from epix.matrix.directions import (
 )
 from epix.matrix.grid import NOT_READY, READY, READY_WITH_WARNINGS, Cell, Grid, Matrix
 from epix.matrix.grid import NOT_SHOWN as CELL_NOT_SHOWN
-from epix.matrix.text import translator
+from epix.i18n import translator
 
 STYLESHEET = Path(__file__).with_name("style.css")
 #: At most this many requirement IDs are listed in one reason; the rest are counted.
@@ -55,8 +55,8 @@ def render(matrix: Matrix, *, lang: str = "en", now: datetime | None = None) -> 
     ]
     parts += [_grid(grid, _) for grid in matrix.grids]
     parts.append(_runs(matrix, _))
-    parts.append(f'<footer>{escape(_("Made by epix {version}.").format(version=__version__))}</footer>\n'
-                 "</body>\n</html>\n")
+    footer = _("Made by epix {version}.").format(version=__version__)
+    parts.append(f"<footer>{escape(footer)}</footer>\n</body>\n</html>\n")
     return "".join(parts)
 
 
@@ -176,5 +176,6 @@ def _runs(matrix: Matrix, _: Translate) -> str:
         rows.append("<tr>" + "".join(f"<td>{escape(str(value))}</td>" for value in cells)
                     + f'<td class="folder">{escape(str(run.folder))}</td></tr>')
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
-    return (f'<section class="runs">\n<h2>{escape(_("The runs behind the matrix"))}</h2>\n'
+    title = _("The runs behind the matrix")
+    return (f'<section class="runs">\n<h2>{escape(title)}</h2>\n'
             f'<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{chr(10).join(rows)}\n</tbody>\n</table>\n</section>\n')

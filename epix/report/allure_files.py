@@ -17,7 +17,7 @@ from pathlib import Path
 
 from epix import PROFILE_VERSION, __version__
 from epix.profile import Profile
-from epix.report.suite import suite_version
+from epix.report.runfacts import suite_hash, suite_version
 from epix.report.warning import PASSED_WITH_A_WARNING
 
 #: The report's name when the results do not say which party and profile they are of.
@@ -72,6 +72,7 @@ def environment(profile: Profile) -> dict[str, str]:
         "Profile file": profile.path.name,
         "Profile version": PROFILE_VERSION,
         "Suite version": suite_version(),
+        "Suite hash": suite_hash(),
         "Harness version": __version__,
         "Our party": profile.us.party,
     }
