@@ -266,6 +266,6 @@ def test_chromium_shows_the_outcomes_in_each_cell(tmp_path: Path) -> None:
     state, text = found[("B", "DE", "IT")]
     assert state == NOT_READY and "IT's receiving endpoint failed ENV-12." in text
     assert found[("A", "IT", "FR")][0] == READY and found[("A", "IT", "FR")][1].startswith("✓ Ready")
-    assert found[("A", "FR", "DE")] == (NOT_SHOWN, "? Not shown DE's adapter: 3 of 4 requirements shown and passed; "
+    assert found[("A", "FR", "DE")] == (NOT_SHOWN, "○ Not shown DE's adapter: 3 of 4 requirements shown and passed; "
                                                    "not run: PULL-03. FR's importing system passed every requirement "
                                                    "of import (1).")

@@ -1,6 +1,8 @@
 """The matrix as one self-contained HTML page, in the reader's language and fit to print.
 
-The stylesheet is :data:`STYLESHEET`, inlined; the page loads nothing from the network.
+The stylesheets are the statement's and the matrix's own (:data:`STYLESHEETS`), inlined:
+the page loads nothing from the network and looks like the statement, status marks
+included.
 Each binding is one table: a row per party A, a column per party B, each cell the state
 of the direction A → B with the reasons of both sides.
 """
@@ -14,17 +16,20 @@ from html import escape
 from pathlib import Path
 
 from epix import __version__
+from epix.i18n import translator
 from epix.matrix.directions import (
     ADAPTER, FAILED, IMPORTING, INCOMPLETE, NOT_CLAIMED, NOT_SHOWN, RECEIVING, SENDING, WARNED, Side,
 )
 from epix.matrix.grid import NOT_READY, READY, READY_WITH_WARNINGS, Cell, Grid, Matrix
 from epix.matrix.grid import NOT_SHOWN as CELL_NOT_SHOWN
-from epix.i18n import translator
+from epix.statement.page import STYLESHEET as STATEMENT_STYLESHEET
 
-STYLESHEET = Path(__file__).with_name("style.css")
+STYLESHEETS = (STATEMENT_STYLESHEET, Path(__file__).with_name("style.css"))
 #: At most this many requirement IDs are listed in one reason; the rest are counted.
 LISTED_IDS = 8
-_SYMBOLS = {READY: "✓", READY_WITH_WARNINGS: "!", NOT_READY: "✗", CELL_NOT_SHOWN: "?"}
+#: Each cell state as the statement shows an outcome: its class there (colour) and its mark (shape).
+_STATUS = {READY: ("passed", "✓"), READY_WITH_WARNINGS: ("warning", "!"), NOT_READY: ("failed", "✗"),
+           CELL_NOT_SHOWN: ("not-run", "○")}
 
 Translate = Callable[[str], str]
 
@@ -41,6 +46,7 @@ def render(matrix: Matrix, *, lang: str = "en", now: datetime | None = None) -> 
     _ = translator(lang)
     made = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     title = _("EPIX pilot matrix")
+    styles = "".join(sheet.read_text(encoding="utf-8") for sheet in STYLESHEETS)
     parties = ", ".join(run.party for run in matrix.runs)
     meta = _("Parties: {parties}. Made {date} from one run per party.").format(parties=parties, date=made)
     intro = _("Each cell is one direction between two parties: the row party A towards the column party B. "
@@ -48,9 +54,9 @@ def render(matrix: Matrix, *, lang: str = "en", now: datetime | None = None) -> 
     parts = [
         f'<!doctype html>\n<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n<title>{escape(title)}</title>\n'
-        f"<style>\n{STYLESHEET.read_text(encoding='utf-8')}</style>\n</head>\n<body>\n",
+        f"<style>\n{styles}</style>\n</head>\n<body>\n",
         f"<header>\n<h1>{escape(title)}</h1>\n",
-        f'<p class="meta">{escape(meta)}</p>\n<p>{escape(intro)}</p>\n',
+        f'<p class="subtitle">{escape(meta)}</p>\n<p>{escape(intro)}</p>\n',
         _legend(_), "</header>\n",
     ]
     parts += [_grid(grid, _) for grid in matrix.grids]
@@ -72,11 +78,14 @@ def _legend(_: Translate) -> str:
         NOT_READY: _("a side failed a requirement the direction needs, or does not claim what it must."),
         CELL_NOT_SHOWN: _("a side's evidence is missing: not run, or not yet testable by the suite."),
     }
-    words = state_words(_)
-    items = "".join(f'<li class="{state}"><span class="badge">{_SYMBOLS[state]}</span>'
-                    f"<span><strong>{escape(words[state])}</strong>: {escape(meaning)}</span></li>"
-                    for state, meaning in meanings.items())
-    return f'<ul class="legend">{items}</ul>\n'
+    items = "".join(f"<li>{_state(state, _)}: {escape(meaning)}</li>" for state, meaning in meanings.items())
+    return f'<ul class="states">{items}</ul>\n'
+
+
+def _state(state: str, _: Translate) -> str:
+    css, mark = _STATUS[state]
+    return (f'<span class="status {css}"><span class="mark"><span>{mark}</span></span>'
+            f"{escape(state_words(_)[state])}</span>")
 
 
 def _questions(_: Translate) -> dict[str, tuple[str, str]]:
@@ -95,7 +104,7 @@ def _questions(_: Translate) -> dict[str, tuple[str, str]]:
 def _grid(grid: Grid, _: Translate) -> str:
     question, needs = _questions(_)[grid.direction.binding]
     corner = _("A (row) → B (column)")
-    head = "".join(f'<th scope="col">{escape(party)}</th>' for party in grid.parties)
+    head = "".join(f'<th class="party" scope="col">{escape(party)}</th>' for party in grid.parties)
     rows = []
     for row in grid.parties:
         cells = []
@@ -104,7 +113,7 @@ def _grid(grid: Grid, _: Translate) -> str:
             cells.append('<td class="self">—</td>' if cell is None else _cell(cell, _))
         rows.append(f'<tr><th scope="row">{escape(row)}</th>{"".join(cells)}</tr>')
     return (f'<section class="binding" data-binding="{grid.direction.binding}">\n<h2>{escape(question)}</h2>\n'
-            f'<p class="how">{escape(needs)}</p>\n'
+            f'<p class="legend">{escape(needs)}</p>\n'
             f'<table class="grid">\n<thead><tr><th class="corner" scope="col">{escape(corner)}</th>{head}</tr>'
             '</thead>\n'
             f'<tbody>\n{chr(10).join(rows)}\n</tbody>\n</table>\n</section>\n')
@@ -114,8 +123,7 @@ def _cell(cell: Cell, _: Translate) -> str:
     reasons = [*side_reasons(cell.column, _), *side_reasons(cell.row, _)]
     items = "".join(f"<li>{escape(reason)}</li>" for reason in reasons)
     return (f'<td class="cell {cell.state}" data-state="{cell.state}" data-row="{escape(cell.row.party)}" '
-            f'data-column="{escape(cell.column.party)}"><span class="state">{_SYMBOLS[cell.state]} '
-            f"{escape(state_words(_)[cell.state])}</span><ul>{items}</ul></td>")
+            f'data-column="{escape(cell.column.party)}">{_state(cell.state, _)}<ul>{items}</ul></td>')
 
 
 def _roles(_: Translate) -> dict[str, str]:
@@ -178,4 +186,4 @@ def _runs(matrix: Matrix, _: Translate) -> str:
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
     title = _("The runs behind the matrix")
     return (f'<section class="runs">\n<h2>{escape(title)}</h2>\n'
-            f'<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{chr(10).join(rows)}\n</tbody>\n</table>\n</section>\n')
+            f'<table class="runs">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{chr(10).join(rows)}\n</tbody>\n</table>\n</section>\n')
