@@ -4,7 +4,8 @@
 
 Runs the suite against each profile of ``fixtures/profiles/sample/`` (France and Germany
 conformant, Italy with two faults), each run in a process of its own into
-``OUT/<party>/``, then writes ``OUT/matrix.html`` with ``epix matrix``. A run that fails
+``OUT/<party>/run/`` (each party's report trends in ``OUT/<party>/history.jsonl``), then
+writes ``OUT/matrix.html`` with ``epix matrix``. A run that fails
 scenarios is what the sample shows; a run that could not be carried out (a wrong profile,
 an unreachable partner) stops the sample with the run's own message. ``make sample``
 runs this.
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     folders = []
     for profile in profiles:
-        folder = args.out.resolve() / profile.stem
+        folder = args.out.resolve() / profile.stem / "run"
         command = [*_epix(), "run", "--profile", str(profile), "--report-dir", str(folder)]
         if args.tags:
             command += ["--tags", args.tags]
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             return done.returncode
         folders.append(folder)
     matrix = args.out.resolve() / "matrix.html"
-    print(f"== the matrix of {', '.join(f.name for f in folders)}", flush=True)
+    print(f"== the matrix of {', '.join(f.parent.name for f in folders)}", flush=True)
     return subprocess.run([*_epix(), "matrix", *map(str, folders), "--out", str(matrix)], cwd=ROOT,
                           timeout=RUN_TIMEOUT, check=False).returncode
 

@@ -349,6 +349,7 @@ def test_the_report_is_named_for_the_party_the_profile_and_the_suite_version(fau
     assert _embedded(faulty_run / "allure-report", "widgets/summary.json")["reportName"] == name
     shown = {item["name"]: item["values"] for item in _embedded(faulty_run / "allure-report", "widgets/environment.json")}
     assert shown["Partner"] == ["FR"] and shown["Suite version"] == [suite_version()]
+    assert list(shown)[:3] == ["Partner", "Profile", "Suite version"], "the overview shows these first"
     assert shown["Profile"] == [environment["Profile"]]
 
 

@@ -65,19 +65,20 @@ CATEGORIES: list[dict[str, object]] = [
 
 
 def environment(profile: Profile) -> dict[str, str]:
-    """What the report's environment panel shows: nothing secret, only what was tested."""
+    """What the report's environment panel shows: nothing secret, only what was tested. The
+    overview shows the first few: the party under test, the profile, the suite version."""
     partner = profile.partner
-    values = {
+    values = {"Partner": partner.party} if partner is not None else {}
+    values |= {
         "Profile": profile.name,
+        "Suite version": suite_version(),
         "Profile file": profile.path.name,
         "Profile version": PROFILE_VERSION,
-        "Suite version": suite_version(),
         "Suite hash": suite_hash(),
         "Harness version": __version__,
         "Our party": profile.us.party,
     }
     if partner is not None:
-        values["Partner"] = partner.party
         if partner.binding_a is not None:
             values["Binding A URL"] = partner.binding_a.url
         if partner.binding_b is not None:
