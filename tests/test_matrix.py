@@ -17,6 +17,7 @@ from epix.matrix.grid import NOT_READY, NOT_SHOWN, READY, READY_WITH_WARNINGS, D
 from epix.matrix.page import render
 from epix.report.allure_files import write_environment
 from epix.report.outcomes import RunOutcome, ScenarioResult
+from epix.report.requirements import requirement_titles
 
 ROOT = Path(__file__).resolve().parents[1]
 _MAIN = "import sys; from epix.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -201,15 +202,16 @@ def test_a_run_folder_that_cannot_be_read_is_named_in_one_sentence(tmp_path: Pat
 
 
 @pytest.mark.parametrize(("lang", "words"), [
-    ("fr", ["Matrice du pilote EPIX", "Pas prêt", "IT, adaptateur : échec à PULL-03.", "Prêt"]),
-    ("es", ["Matriz del piloto EPIX", "No listo", "IT, adaptador: falló PULL-03.", "Listo"]),
+    ("fr", ["Matrice du pilote EPIX", "Pas prêt", "IT, adaptateur : échec à PULL-03 ({title}).", "Prêt"]),
+    ("es", ["Matriz del piloto EPIX", "No listo", "IT, adaptador: falló PULL-03 ({title}).", "Listo"]),
 ])
 def test_the_page_speaks_the_readers_language(tmp_path: Path, lang: str, words: list[str]) -> None:
     matrix = _matrix(_run(tmp_path / "fr", "FR"), _run(tmp_path / "it", "IT", {"wrong token refused": "failed"}))
     html = render(matrix, lang=lang)
     assert f'<html lang="{lang}">' in html
+    title = requirement_titles(lang)["PULL-03"]
     for text in words:
-        assert text in _text(html), text
+        assert text.format(title=title) in _text(html), text
     assert "Not ready" not in _text(html) and "failed" not in _text(html)
 
 
@@ -262,9 +264,10 @@ def test_chromium_shows_the_outcomes_in_each_cell(tmp_path: Path) -> None:
             found[(binding, m.group(2), m.group(3))] = (m.group(1), _text(m.group(4)).strip())
     assert len(found) == 2 * 6, found
     state, text = found[("A", "FR", "IT")]
-    assert state == NOT_READY and text.startswith("✗ Not ready") and "IT's adapter failed PULL-03." in text
+    assert state == NOT_READY and text.startswith("✗ Not ready")
+    assert "IT's adapter failed PULL-03 (An unknown number or wrong token reveals nothing)." in text
     state, text = found[("B", "DE", "IT")]
-    assert state == NOT_READY and "IT's receiving endpoint failed ENV-12." in text
+    assert state == NOT_READY and "IT's receiving endpoint failed ENV-12 (The receiver is the party addressed)." in text
     assert found[("A", "IT", "FR")][0] == READY and found[("A", "IT", "FR")][1].startswith("✓ Ready")
     assert found[("A", "FR", "DE")] == (NOT_SHOWN, "○ Not shown DE's adapter: 3 of 4 requirements shown and passed; "
                                                    "not run: PULL-03. FR's importing system passed every requirement "

@@ -10,7 +10,7 @@ of the direction A → B with the reasons of both sides.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
@@ -22,11 +22,14 @@ from epix.matrix.directions import (
 )
 from epix.matrix.grid import NOT_READY, READY, READY_WITH_WARNINGS, Cell, Grid, Matrix
 from epix.matrix.grid import NOT_SHOWN as CELL_NOT_SHOWN
+from epix.report.requirements import requirement_titles
 from epix.statement.page import STYLESHEET as STATEMENT_STYLESHEET
 
 STYLESHEETS = (STATEMENT_STYLESHEET, Path(__file__).with_name("style.css"))
 #: At most this many requirement IDs are listed in one reason; the rest are counted.
 LISTED_IDS = 8
+#: Failed requirements are named with their titles when there are at most this many.
+TITLED_IDS = 3
 #: Each cell state as the statement shows an outcome: its class there (colour) and its mark (shape).
 _STATUS = {READY: ("passed", "✓"), READY_WITH_WARNINGS: ("warning", "!"), NOT_READY: ("failed", "✗"),
            CELL_NOT_SHOWN: ("not-run", "○")}
@@ -44,6 +47,7 @@ def write_matrix(matrix: Matrix, out: Path, *, lang: str = "en", now: datetime |
 def render(matrix: Matrix, *, lang: str = "en", now: datetime | None = None) -> str:
     """The page of ``matrix`` as HTML text."""
     _ = translator(lang)
+    titles = requirement_titles(lang)
     made = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
     title = _("EPIX pilot matrix")
     styles = "".join(sheet.read_text(encoding="utf-8") for sheet in STYLESHEETS)
@@ -59,7 +63,7 @@ def render(matrix: Matrix, *, lang: str = "en", now: datetime | None = None) -> 
         f'<p class="subtitle">{escape(meta)}</p>\n<p>{escape(intro)}</p>\n',
         _legend(_), "</header>\n",
     ]
-    parts += [_grid(grid, _) for grid in matrix.grids]
+    parts += [_grid(grid, _, titles) for grid in matrix.grids]
     parts.append(_runs(matrix, _))
     footer = _("Made by epix {version}.").format(version=__version__)
     parts.append(f"<footer>{escape(footer)}</footer>\n</body>\n</html>\n")
@@ -101,7 +105,7 @@ def _questions(_: Translate) -> dict[str, tuple[str, str]]:
     }
 
 
-def _grid(grid: Grid, _: Translate) -> str:
+def _grid(grid: Grid, _: Translate, titles: Mapping[str, str]) -> str:
     question, needs = _questions(_)[grid.direction.binding]
     corner = _("A (row) → B (column)")
     head = "".join(f'<th class="party" scope="col">{escape(party)}</th>' for party in grid.parties)
@@ -110,7 +114,7 @@ def _grid(grid: Grid, _: Translate) -> str:
         cells = []
         for column in grid.parties:
             cell = grid.cell(row, column)
-            cells.append('<td class="self">—</td>' if cell is None else _cell(cell, _))
+            cells.append('<td class="self">—</td>' if cell is None else _cell(cell, _, titles))
         rows.append(f'<tr><th scope="row">{escape(row)}</th>{"".join(cells)}</tr>')
     return (f'<section class="binding" data-binding="{grid.direction.binding}">\n<h2>{escape(question)}</h2>\n'
             f'<p class="legend">{escape(needs)}</p>\n'
@@ -119,8 +123,8 @@ def _grid(grid: Grid, _: Translate) -> str:
             f'<tbody>\n{chr(10).join(rows)}\n</tbody>\n</table>\n</section>\n')
 
 
-def _cell(cell: Cell, _: Translate) -> str:
-    reasons = [*side_reasons(cell.column, _), *side_reasons(cell.row, _)]
+def _cell(cell: Cell, _: Translate, titles: Mapping[str, str]) -> str:
+    reasons = [*side_reasons(cell.column, _, titles), *side_reasons(cell.row, _, titles)]
     items = "".join(f"<li>{escape(reason)}</li>" for reason in reasons)
     return (f'<td class="cell {cell.state}" data-state="{cell.state}" data-row="{escape(cell.row.party)}" '
             f'data-column="{escape(cell.column.party)}">{_state(cell.state, _)}<ul>{items}</ul></td>')
@@ -131,8 +135,9 @@ def _roles(_: Translate) -> dict[str, str]:
             RECEIVING: _("receiving endpoint")}
 
 
-def side_reasons(side: Side, _: Translate) -> list[str]:
-    """The sentences that say how one side stands, each naming the party and the requirement IDs."""
+def side_reasons(side: Side, _: Translate, titles: Mapping[str, str] | None = None) -> list[str]:
+    """The sentences that say how one side stands, each naming the party and the requirement IDs
+    (a few failed ones with their ``titles``)."""
     facts = {"party": side.party, "role": _roles(_)[side.role], "capabilities": ", ".join(side.capabilities)}
     if side.state == NOT_CLAIMED:
         return [_("{party} does not claim {capabilities}.").format(party=side.party,
@@ -144,7 +149,8 @@ def side_reasons(side: Side, _: Translate) -> list[str]:
     reasons = []
     if side.state == FAILED:
         if side.failed:
-            reasons.append(_("{party}'s {role} failed {ids}.").format(**facts, ids=_ids(side.failed, _)))
+            reasons.append(_("{party}'s {role} failed {ids}.").format(
+                **facts, ids=_titled(side.failed, _, titles)))
         if side.broken:
             reasons.append(_("{party}'s {role}: {ids} could not be checked (broken).").format(
                 **facts, ids=_ids(side.broken, _)))
@@ -167,6 +173,13 @@ def side_reasons(side: Side, _: Translate) -> list[str]:
     return reasons
 
 
+def _titled(ids: tuple[str, ...], _: Translate, titles: Mapping[str, str] | None) -> str:
+    """``PULL-03 (An unknown number or wrong token reveals nothing)``, for a few IDs with titles."""
+    if not titles or len(ids) > TITLED_IDS:
+        return _ids(ids, _)
+    return ", ".join(f"{i} ({titles[i]})" if titles.get(i) else i for i in ids)
+
+
 def _ids(ids: tuple[str, ...], _: Translate) -> str:
     if len(ids) <= LISTED_IDS:
         return ", ".join(ids)
@@ -186,4 +199,5 @@ def _runs(matrix: Matrix, _: Translate) -> str:
     head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
     title = _("The runs behind the matrix")
     return (f'<section class="runs">\n<h2>{escape(title)}</h2>\n'
-            f'<table class="runs">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{chr(10).join(rows)}\n</tbody>\n</table>\n</section>\n')
+            f'<table class="runs">\n<thead><tr>{head}</tr></thead>\n<tbody>\n{chr(10).join(rows)}\n</tbody>\n'
+            "</table>\n</section>\n")
