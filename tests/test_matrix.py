@@ -272,3 +272,20 @@ def test_chromium_shows_the_outcomes_in_each_cell(tmp_path: Path) -> None:
     assert found[("A", "FR", "DE")] == (NOT_SHOWN, "○ Not shown DE's adapter: 3 of 4 requirements shown and passed; "
                                                    "not run: PULL-03. FR's importing system passed every requirement "
                                                    "of import (1).")
+
+
+@pytest.mark.slow
+def test_the_sample_pilot_runs_three_simulated_parties_and_draws_their_matrix(tmp_path: Path) -> None:
+    """samples/pilot.py (make sample), on a few scenarios: real runs against three simulated parties."""
+    done = subprocess.run([sys.executable, str(ROOT / "samples" / "pilot.py"), "--out", str(tmp_path),
+                           "--tags", "@PULL-03 or @ENV-12"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    for party in ("de", "fr", "it"):
+        assert (tmp_path / party / "run" / "outcome.json").exists()
+        assert (tmp_path / party / "run" / "statement.html").exists()
+    matrix = build_matrix([load_run(tmp_path / party / "run") for party in ("de", "fr", "it")])
+    fetch, deliver = matrix.grids
+    assert fetch.cell("FR", "IT").state == NOT_READY and fetch.cell("FR", "IT").column.failed == ("PULL-03",)
+    assert deliver.cell("DE", "IT").state == NOT_READY and "ENV-12" in deliver.cell("DE", "IT").column.failed
+    assert fetch.cell("IT", "FR").state == NOT_SHOWN and not fetch.cell("IT", "FR").column.failed
+    assert "IT's adapter failed PULL-03" in _text((tmp_path / "matrix.html").read_text(encoding="utf-8"))
