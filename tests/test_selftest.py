@@ -74,10 +74,10 @@ HUB_ADAPTER_SECONDS = 1
 HUB_SCENARIOS = "@capability:hub"
 #: Worker processes, one per core of the machines it runs on.
 PARALLEL = 2
-#: Workers of the sweep over every mode: one more than the cores, since the async
-#: sessions spend most of their time waiting for the final Acknowledgement (the harness
-#: polls every 0.1 s) and leave a core idle; with three modes, each worker's last run is
-#: the conformant partner in one of them. Each worker peaks at about 0.7 GB.
+#: Workers of the sweep over every mode: one more than the cores, since a session spends
+#: part of its time waiting (for a final Acknowledgement, a late answer of a fault) and
+#: leaves a core idle; each worker's last runs are the conformant partner (or hub) in the
+#: modes. Each worker peaks at about 0.7 GB.
 SWEEP_WORKERS = PARALLEL + 1
 RUN_TIMEOUT = 900
 _LOG_TAIL = 3000
