@@ -1,4 +1,4 @@
-"""The ``epix`` command: ``run | preflight | simulate | validate | pki | report``.
+"""The ``epix`` command: ``run | preflight | simulate | validate | pki | report | statement``.
 
 Each subcommand lives in its own module under :mod:`epix.commands` and provides
 ``register(subparsers)``, which adds its parser and sets ``func`` to a callable taking
@@ -16,7 +16,7 @@ import sys
 from epix import __version__
 from epix.exits import Exit, UsageError
 
-COMMANDS = ("run", "preflight", "simulate", "validate", "pki", "report")
+COMMANDS = ("run", "preflight", "simulate", "validate", "pki", "report", "statement")
 
 
 def build_parser() -> argparse.ArgumentParser:

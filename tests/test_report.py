@@ -106,12 +106,31 @@ def test_the_warnings_are_listed_with_their_scenario_whatever_its_outcome() -> N
 def test_the_outcome_file_keeps_the_warnings_and_reads_one_written_without_them(tmp_path: Path) -> None:
     path = tmp_path / "outcome.json"
     RunOutcome([_warned(WARNING, "PULL-03: …")]).save(path)
-    assert json.loads(path.read_text())[0]["outcome"] == "warning"
+    assert json.loads(path.read_text())["results"][0]["outcome"] == "warning"
     assert RunOutcome.load(path).results[0].warnings == ["PULL-03: …"]
-    earlier = json.loads(path.read_text())
+    earlier = json.loads(path.read_text())["results"]
     del earlier[0]["warnings"]
     path.write_text(json.dumps(earlier))
     assert RunOutcome.load(path).results[0].warnings == []
+
+
+def test_the_outcome_file_keeps_the_run_s_facts_and_other_entries(tmp_path: Path) -> None:
+    path = tmp_path / "outcome.json"
+    RunOutcome([_result(PASSED)], {"party": "FR"}, {"waivers": [{"state": "unused"}]}).save(path)
+    again = RunOutcome.load(path)
+    assert again.run == {"party": "FR"} and again.extra == {"waivers": [{"state": "unused"}]}
+    again.save(path)
+    assert json.loads(path.read_text())["waivers"] == [{"state": "unused"}]
+
+
+@pytest.mark.parametrize("content", ["{", '{"results": 3}', '[{"name": "x"}]', '"text"'])
+def test_a_file_that_is_no_outcome_file_is_named(tmp_path: Path, content: str) -> None:
+    from epix.report.outcomes import OutcomeFileError
+
+    path = tmp_path / "outcome.json"
+    path.write_text(content)
+    with pytest.raises(OutcomeFileError, match="outcome.json"):
+        RunOutcome.load(path)
 
 
 def test_each_problem_comes_with_the_command_that_runs_it_again() -> None:

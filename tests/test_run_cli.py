@@ -64,7 +64,7 @@ def test_a_scenario_that_misses_only_a_recommendation_passes_with_a_warning_and_
             "a wrong security token; EPX-309)\n    warning: PULL-03: the fault names no EPX code (RECOMMENDED: EPX-309)"
             in done.stdout)
     assert "FAILED" not in done.stdout
-    outcome = json.loads((tmp_path / "run" / "outcome.json").read_text())
+    outcome = json.loads((tmp_path / "run" / "outcome.json").read_text())["results"]
     warned = [entry for entry in outcome if entry["outcome"] == "warning"]
     assert len(warned) == 2 and all(entry["warnings"] for entry in warned)
     assert all(entry["outcome"] == "passed" and not entry["warnings"] for entry in outcome if entry not in warned)

@@ -1,11 +1,13 @@
 """``epix run``: run the conformance suite against a partner and report.
 
-    epix run [--profile P] [--tags EXPR] [--report-dir DIR] [--open] [--no-preflight]
+    epix run [--profile P] [--tags EXPR] [--report-dir DIR] [--open] [--no-preflight] [--lang L] [--pdf]
 
 Checks the partner's set-up first (``epix preflight``: a failed check stops the run before
 any scenario, a warning does not), then runs the scenarios of ``features/`` through pytest,
-shows one line per scenario, writes ``allure-results/``, ``junit.xml`` and the HTML report
-into the report folder, and ends with a summary table, the warnings and the problems. Exit
+shows one line per scenario, writes ``allure-results/``, ``junit.xml``, ``outcome.json`` (with
+the run's facts), ``preflight.json``, the HTML report and the readiness statement
+(``statement.html``, with ``--pdf`` also ``statement.pdf``) into the report folder, and ends
+with a summary table, the warnings and the problems, in the language of ``--lang``. Exit
 codes: 0 every claimed scenario passed (with a warning or without), 1 failures, 2 a
 configuration error or a failed set-up check (nothing ran), 3 the partner was unreachable.
 """
@@ -13,14 +15,17 @@ configuration error or a failed set-up check (nothing ran), 3 the partner was un
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import webbrowser
 from datetime import datetime
 from pathlib import Path
 
 from epix.exits import Exit, UsageError
+from epix.i18n import translator
 from epix.paths import PROJECT, REPORTS, STEPS
 from epix.report import allure_files
+from epix.report.runfacts import run_facts
 from epix.report.outcomes import RunOutcome, problem_list, summary_table, warning_list
 
 SUITE_MODULE = STEPS / "test_conformance.py"
@@ -44,7 +49,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-html", action="store_true", help="keep the results but make no HTML report")
     parser.add_argument("--no-preflight", action="store_true",
                         help="skip the set-up checks (epix preflight) before the scenarios")
+    add_language_option(parser)
+    parser.add_argument("--pdf", action="store_true",
+                        help="also print the readiness statement to statement.pdf (needs Chromium)")
     parser.set_defaults(func=run)
+
+
+def add_language_option(parser: argparse.ArgumentParser) -> None:
+    """``--lang en|fr|es``, by default the locale's language (LC_ALL, LC_MESSAGES, LANG), else English."""
+    from epix.i18n import LANGUAGES
+
+    parser.add_argument("--lang", choices=LANGUAGES, default=None,
+                        help="the language of the summary and the statement (default: the locale's, else en)")
+
+
+def language(args: argparse.Namespace) -> str:
+    from epix.i18n import default_language
+
+    return args.lang or default_language()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,12 +80,15 @@ def run(args: argparse.Namespace) -> int:
     paths = RunPaths(folder.resolve())
     print(f"epix run: {profile.name} ({args.profile})")
     with partner_of(profile) as (completed, plugins):
+        report = None
         if not args.no_preflight:
             report = check(completed)
             if report.failed:
                 print("epix run: the preflight failed, so no scenario ran (--no-preflight skips it)", file=sys.stderr)
                 return report.exit_code()
         paths.prepare()
+        _keep_preflight(paths, report, completed)
+        facts = run_facts(completed, tags=args.tags)
         code = _pytest(args, paths, plugins)
     if code in (4, 5) and not paths.outcome.exists():
         print(f"epix run: no scenario ran (pytest exit {code}); check --tags {args.tags!r}", file=sys.stderr)
@@ -72,10 +97,16 @@ def run(args: argparse.Namespace) -> int:
     if not outcome.results:
         print("epix run: no scenario matched --tags; nothing ran", file=sys.stderr)
         return Exit.USAGE
-    _print_summary(outcome, args)
+    outcome.run = facts
+    outcome.save(paths.outcome)
+    lang = language(args)
+    _print_summary(outcome, args, lang)
+    _ = translator(lang)
+    print(_("results:"), paths.results)
+    print(_("junit:"), paths.junit)
     if not args.no_html:
-        _html(paths, profile.name, args.open)
-    print(f"results: {paths.results}\njunit:   {paths.junit}")
+        _html(paths, profile.name, args.open, lang)
+    _statement(paths, lang, args.pdf)
     exit_code = outcome.exit_code()
     if code not in (0, 1) and exit_code == Exit.OK:
         print(f"epix run: pytest stopped with exit {code}; see the output above", file=sys.stderr)
@@ -92,11 +123,12 @@ class RunPaths:
         self.junit = folder / "junit.xml"
         self.outcome = folder / "outcome.json"
         self.html = folder / "allure-report"
+        self.preflight = folder / "preflight.json"
         self.history = folder.parent / "history.jsonl"
 
     def prepare(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        for stale in (self.outcome, self.junit):
+        for stale in (self.outcome, self.junit, self.preflight):
             stale.unlink(missing_ok=True)
 
 
@@ -137,17 +169,28 @@ def _pytest(args: argparse.Namespace, paths: RunPaths, plugins: list[object]) ->
     return int(pytest.main(arguments, plugins=plugins))
 
 
-def _print_summary(outcome: RunOutcome, args: argparse.Namespace) -> None:
+def _keep_preflight(paths: RunPaths, report, profile) -> None:  # noqa: ANN001 - preflight Report, Profile
+    """The preflight's lines into ``preflight.json`` for the statement, the profile's secrets masked."""
+    if report is None:
+        return
+    from epix.report.redact import Redactor
+
+    redactor = Redactor(profile.secrets())
+    paths.preflight.write_text(redactor.text(json.dumps(report.records(), indent=1, ensure_ascii=False)),
+                               encoding="utf-8")
+
+
+def _print_summary(outcome: RunOutcome, args: argparse.Namespace, lang: str) -> None:
     print()
-    print(summary_table(outcome))
-    for paragraphs in (warning_list(outcome), problem_list(outcome, f"pytest --profile {args.profile}")):
+    print(summary_table(outcome, lang))
+    for paragraphs in (warning_list(outcome, lang), problem_list(outcome, f"pytest --profile {args.profile}", lang)):
         if paragraphs:
             print()
             print(paragraphs)
     print()
 
 
-def _html(paths: RunPaths, name: str, open_it: bool) -> None:
+def _html(paths: RunPaths, name: str, open_it: bool, lang: str) -> None:
     from epix.report.html import ReportFailed, ReportToolMissing, generate_html
 
     allure_files.write_categories(paths.results)
@@ -156,6 +199,27 @@ def _html(paths: RunPaths, name: str, open_it: bool) -> None:
     except (ReportToolMissing, ReportFailed) as problem:
         print(f"epix run: {problem}; the results are kept in {paths.results}", file=sys.stderr)
         return
-    print(f"HTML report: {report.index}")
+    _ = translator(lang)
+    print(_("HTML report:"), report.index)
     if open_it:
         webbrowser.open(report.index.as_uri())
+
+
+def _statement(paths: RunPaths, lang: str, pdf: bool) -> None:
+    """The readiness statement (and its PDF) after the HTML report; a problem with it is said, the run stands."""
+    from epix.statement import StatementError, build_statement
+
+    _ = translator(lang)
+    try:
+        html = build_statement(paths.folder, lang=lang)
+    except StatementError as problem:
+        print(f"epix run: no statement: {problem}", file=sys.stderr)
+        return
+    print(_("Statement:"), html)
+    if pdf:
+        from epix.statement.pdf import write_pdf
+
+        try:
+            print(_("Statement PDF:"), write_pdf(html, html.with_suffix(".pdf")))
+        except StatementError as problem:
+            print(f"epix run: no PDF: {problem}", file=sys.stderr)

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from epix.exits import Exit
+from epix.i18n import N_, translator
 from epix.report.labels import AREAS
 
 PASSED, WARNING, FAILED, BROKEN = "passed", "warning", "failed", "broken"
 NOT_CLAIMED, SKIPPED = "not claimed", "skipped"
 OUTCOMES = (PASSED, WARNING, FAILED, BROKEN, NOT_CLAIMED, SKIPPED)
-#: How the summary table heads each outcome's column.
-COLUMNS = {PASSED: "Passed", WARNING: "Warning", FAILED: "Failed", BROKEN: "Broken", NOT_CLAIMED: "Not claimed",
-           SKIPPED: "Skipped"}
+#: How the summary table heads each outcome's column (English; translated when shown).
+COLUMNS = {PASSED: N_("Passed"), WARNING: N_("Warning"), FAILED: N_("Failed"), BROKEN: N_("Broken"),
+           NOT_CLAIMED: N_("Not claimed"), SKIPPED: N_("Skipped")}
 
 
 @dataclass
@@ -42,13 +43,19 @@ class ScenarioResult:
     needs: list[str] = field(default_factory=list)
     #: What the partner missed of a SHOULD or RECOMMENDED, one sentence each ("PULL-03: …").
     warnings: list[str] = field(default_factory=list)
+    #: The UUID of the scenario's Allure result (its ``uuid``), if one was written.
+    allure_uuid: str = ""
 
 
 @dataclass
 class RunOutcome:
-    """Every scenario's result, in the order they ran."""
+    """Every scenario's result, in the order they ran; ``run`` the facts of the run (party,
+    endpoint, versions, date, capabilities: :mod:`epix.report.runfacts`); ``extra`` any other
+    top-level entry of ``outcome.json``, kept as it was read."""
 
     results: list[ScenarioResult] = field(default_factory=list)
+    run: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
     def counts(self, area: str | None = None) -> Counter[str]:
         return Counter(r.outcome for r in self.results if area is None or r.area == area)
@@ -75,22 +82,48 @@ class RunOutcome:
         return Exit.OK
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps([asdict(r) for r in self.results], indent=1), encoding="utf-8")
+        """``outcome.json``: an object with ``run`` (the facts), ``results`` (one per scenario), the extra entries."""
+        document = {**self.extra, "run": self.run, "results": [asdict(r) for r in self.results]}
+        path.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> RunOutcome:
-        return cls([ScenarioResult(**entry) for entry in json.loads(path.read_text(encoding="utf-8"))])
+        """Read ``outcome.json`` (also the plain list of results that earlier versions wrote).
+
+        :class:`OutcomeFileError` names the file when it is not an outcome file."""
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise OutcomeFileError(f"{path} cannot be read as an outcome file: {error}") from None
+        if isinstance(document, list):
+            document = {"results": document}
+        if not isinstance(document, dict) or not isinstance(document.get("results", []), list):
+            raise OutcomeFileError(f"{path} is not an outcome file: it holds no list of results")
+        known = {f.name for f in fields(ScenarioResult)}
+        try:
+            results = [ScenarioResult(**{k: v for k, v in entry.items() if k in known})
+                       for entry in document.get("results", [])]
+        except (TypeError, AttributeError) as error:
+            raise OutcomeFileError(f"{path} is not an outcome file: a result is incomplete ({error})") from None
+        run = document.get("run") if isinstance(document.get("run"), dict) else {}
+        extra = {k: v for k, v in document.items() if k not in ("run", "results")}
+        return cls(results, run, extra)
 
 
-def summary_table(outcome: RunOutcome) -> str:
+class OutcomeFileError(ValueError):
+    """``outcome.json`` is missing, unreadable or not an outcome file; the message names it."""
+
+
+def summary_table(outcome: RunOutcome, lang: str = "en") -> str:
     """A plain-text table: one line per area of the profile, then the total."""
-    header = ("Area", *(COLUMNS[o] for o in OUTCOMES), "Total")
+    _ = translator(lang)
+    header = (_("Area"), *(_(COLUMNS[o]) for o in OUTCOMES), _("Total"))
     rows = []
     areas = [a for a in AREAS if any(r.area == a for r in outcome.results)]
     areas += sorted({r.area or "other" for r in outcome.results} - set(AREAS) - {None})
     for area in areas:
-        rows.append(_row(AREAS.get(area, area), outcome.counts(area)))
-    rows.append(_row("All areas", outcome.counts()))
+        rows.append(_row(_(AREAS[area]) if area in AREAS else area, outcome.counts(area)))
+    rows.append(_row(_("All areas"), outcome.counts()))
     widths = [max(len(str(line[i])) for line in (header, *rows)) for i in range(len(header))]
     lines = [_format(header, widths), _format(tuple("-" * w for w in widths), widths)]
     lines += [_format(row, widths) for row in rows[:-1]]
@@ -98,29 +131,36 @@ def summary_table(outcome: RunOutcome) -> str:
     return "\n".join(lines)
 
 
-def problem_list(outcome: RunOutcome, rerun: str) -> str:
+def problem_list(outcome: RunOutcome, rerun: str, lang: str = "en") -> str:
     """One paragraph per failed or broken scenario: what, why, and how to run it again."""
+    _ = translator(lang)
     paragraphs = []
     unreachable = outcome.unreachable
     if unreachable:
-        paragraphs.append(f"The partner was unreachable ({len(unreachable)} scenarios broken): "
-                          f"{unreachable[0].message}")
+        paragraphs.append(_("The partner was unreachable ({count} scenarios broken): {message}").format(
+            count=len(unreachable), message=unreachable[0].message))
     for result in outcome.problems:
         if result.unreachable:
             continue
-        kind = "FAILED (partner defect)" if result.outcome == FAILED else "BROKEN (harness error)"
+        kind = _("FAILED (partner defect)") if result.outcome == FAILED else _("BROKEN (harness error)")
         requirements = " ".join(result.requirements)
+        again = _("re-run:")
         paragraphs.append(f"{kind}  {requirements}  {result.name}\n    {result.message}\n"
-                          f"    re-run: {rerun} '{result.nodeid}'")
+                          f"    {again} {rerun} '{result.nodeid}'")
     return "\n\n".join(paragraphs)
 
 
-def warning_list(outcome: RunOutcome) -> str:
+def warning_list(outcome: RunOutcome, lang: str = "en") -> str:
     """One paragraph per scenario given a warning: its outcome, the scenario, each warning."""
+    _ = translator(lang)
     paragraphs = []
     for result in outcome.warned:
-        kind = "PASSED WITH A WARNING" if result.outcome == WARNING else f"{result.outcome.upper()}, AND WARNED"
-        lines = "".join(f"\n    warning: {text}" for text in result.warnings)
+        if result.outcome == WARNING:
+            kind = _("PASSED WITH A WARNING")
+        else:
+            kind = _("{outcome}, AND WARNED").format(outcome=_(COLUMNS.get(result.outcome, result.outcome)).upper())
+        label = _("warning:")
+        lines = "".join(f"\n    {label} {text}" for text in result.warnings)
         paragraphs.append(f"{kind}  {' '.join(result.requirements)}  {result.name}{lines}")
     return "\n\n".join(paragraphs)
 
