@@ -69,7 +69,8 @@ def test_a_requirement_without_evidence_never_passes() -> None:
 def _run_folder(folder: Path, results: list[ScenarioResult], *, preflight: bool = True,
                 waivers: list[dict] | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    facts = {"party": "FR", "endpoints": {"binding B": "https://fr.example/epix/v1"}, "capabilities": ["pull", "receive"],
+    facts = {"party": "FR", "endpoints": {"binding B": "https://fr.example/epix/v1"},
+             "capabilities": ["pull", "receive"],
              "profile": "FR pilot", "profile_file": "fr.toml", "profile_version": "1", "suite_version": "abc1234",
              "suite_hash": "f" * 64, "harness_version": "0.1.0", "date": "2026-11-29T21:00:00+00:00", "tags": "",
              "simulated": False, "simulator_faults": []}
@@ -84,7 +85,8 @@ def _run_folder(folder: Path, results: list[ScenarioResult], *, preflight: bool 
 def _mixed_results() -> list[ScenarioResult]:
     return [
         _scenario(PASSED, "PULL-01", name="a"),
-        _scenario(WARNING, "PULL-03", name="b", warnings=("PULL-03: the fault names no EPX code (RECOMMENDED: EPX-304)",)),
+        _scenario(WARNING, "PULL-03", name="b",
+                  warnings=("PULL-03: the fault names no EPX code (RECOMMENDED: EPX-304)",)),
         _scenario(FAILED, "LIF-02", name="c", message="LIF-02: the status does not list cancellation"),
         _scenario(NOT_CLAIMED, "LIF-01", name="d", message="not claimed: the partner does not claim 'retrieve'"),
     ]
@@ -219,7 +221,8 @@ def french_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproce
 def test_the_run_s_console_summary_speaks_french(french_run) -> None:  # noqa: ANN001
     _, done = french_run
     lines = done.stdout.splitlines()
-    assert next(line for line in lines if line.startswith("Domaine")).split()[:3] == ["Domaine", "Réussi", "Avertissement"]
+    header = next(line for line in lines if line.startswith("Domaine"))
+    assert header.split()[:3] == ["Domaine", "Réussi", "Avertissement"]
     assert any(line.startswith("Tous les domaines") for line in lines)
     assert "ÉCHOUÉ (défaut du partenaire)  LIF-02" in done.stdout and "relancer :" in done.stdout
 
@@ -227,7 +230,8 @@ def test_the_run_s_console_summary_speaks_french(french_run) -> None:  # noqa: A
 def test_the_run_ends_with_the_report_and_the_statement(french_run) -> None:  # noqa: ANN001
     run, done = french_run
     last = done.stdout.strip().splitlines()[-3:]
-    assert last == [f"Rapport HTML : {run / 'allure-report' / 'index.html'}", f"Déclaration : {run / 'statement.html'}",
+    assert last == [f"Rapport HTML : {run / 'allure-report' / 'index.html'}",
+                    f"Déclaration : {run / 'statement.html'}",
                     f"Déclaration PDF : {run / 'statement.pdf'}"], done.stdout[-1500:]
 
 
@@ -244,8 +248,8 @@ def test_the_run_keeps_its_facts_and_its_preflight(french_run) -> None:  # noqa:
 def test_chromium_opens_the_statement_and_finds_the_outcomes(french_run) -> None:  # noqa: ANN001
     run, _ = french_run
     text = _rendered_text((run / "statement.html").as_uri())
-    for words in ("Déclaration de préparation au pilote EPIX", "Pas prêt", "réussi avec un avertissement", "échoué",
-                  "non déclaré", "non couvert", "LIF-02", "CALL-07"):
+    for words in ("Déclaration de préparation au pilote EPIX", "Pas prêt", "réussi avec un avertissement",
+                  "échoué", "non déclaré", "non couvert", "LIF-02", "CALL-07"):
         assert words in text, words
     rows = _rows(run / "statement.html")
     assert (rows["PULL-01"][1], rows["PULL-03"][1], rows["LIF-02"][1], rows["LIF-01"][1]) == (

@@ -82,7 +82,7 @@ class RunOutcome:
         return Exit.OK
 
     def save(self, path: Path) -> None:
-        """``outcome.json``: an object with ``run`` (the facts), ``results`` (one per scenario) and the extra entries."""
+        """``outcome.json``: an object with ``run`` (the facts), ``results`` (one per scenario), the extra entries."""
         document = {**self.extra, "run": self.run, "results": [asdict(r) for r in self.results]}
         path.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
 

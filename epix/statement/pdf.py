@@ -51,7 +51,8 @@ def write_pdf(html: Path, pdf: Path, *, timeout: float = PRINT_TIMEOUT) -> Path:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False,
                                   env={**os.environ, "HOME": os.environ.get("HOME") or profile_dir})
         except subprocess.TimeoutExpired:
-            raise StatementError(f"Chromium did not print {html.name} within {timeout:.0f} s; no PDF was made") from None
+            raise StatementError(f"Chromium did not print {html.name} within {timeout:.0f} s; "
+                                 "no PDF was made") from None
     if not pdf.is_file() or pdf.read_bytes()[:5] != b"%PDF-":
         detail = " ".join((done.stderr or done.stdout).strip().splitlines()[-2:])
         raise StatementError(f"Chromium made no PDF of {html} (exit {done.returncode}): {detail}")
