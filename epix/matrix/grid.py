@@ -16,7 +16,6 @@ from epix.matrix.directions import DIRECTIONS, WARNED, Direction, Side, judge_si
 from epix.matrix.runs import PartyRun
 
 READY, READY_WITH_WARNINGS, NOT_READY, NOT_SHOWN = "ready", "ready-with-warnings", "not-ready", "not-shown"
-CELL_STATES = (READY, READY_WITH_WARNINGS, NOT_READY, NOT_SHOWN)
 
 
 class DuplicateParty(ValueError):
