@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR",
                         help="a folder epix run wrote, one per party")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the HTML file to write (default: matrix.html)")
-    add_language_option(parser)
+    add_language_option(parser, "the page and the summary")
     parser.set_defaults(func=matrix)
 
 

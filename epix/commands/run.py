@@ -55,12 +55,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def add_language_option(parser: argparse.ArgumentParser) -> None:
-    """``--lang en|fr|es``, by default the locale's language (LC_ALL, LC_MESSAGES, LANG), else English."""
+def add_language_option(parser: argparse.ArgumentParser, what: str = "the summary and the statement") -> None:
+    """``--lang en|fr|es`` for ``what``, by default the locale's language (LC_ALL, LC_MESSAGES, LANG), else English."""
     from epix.i18n import LANGUAGES
 
     parser.add_argument("--lang", choices=LANGUAGES, default=None,
-                        help="the language of the summary and the statement (default: the locale's, else en)")
+                        help=f"the language of {what} (default: the locale's, else en)")
 
 
 def language(args: argparse.Namespace) -> str:
