@@ -226,6 +226,19 @@ def test_two_runs_of_one_party_are_refused(tmp_path: Path) -> None:
         _matrix(_run(tmp_path / "a", "FR"), _run(tmp_path / "b", "FR"))
 
 
+def test_epix_matrix_prints_the_page_on_a4_landscape_one_binding_a_page(tmp_path: Path) -> None:
+    fr, it = _run(tmp_path / "fr", "FR"), _run(tmp_path / "it", "IT", {"wrong token refused": "failed"})
+    out = tmp_path / "matrix.html"
+    done = subprocess.run([sys.executable, "-c", _MAIN, "matrix", str(fr), str(it), "--out", str(out), "--pdf"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    pdf = (tmp_path / "matrix.pdf").read_bytes()
+    assert f"matrix PDF: {tmp_path / 'matrix.pdf'}" in done.stdout
+    boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    assert len(boxes) == 3, "a page per binding and one for the runs"
+    assert all(round(float(w)) == 842 and round(float(h)) == 595 for w, h in boxes), boxes
+
+
 def test_epix_matrix_writes_the_page_and_names_a_missing_folder(tmp_path: Path) -> None:
     fr, it = _run(tmp_path / "fr", "FR"), _run(tmp_path / "it", "IT", {"wrong token refused": "failed"})
     out = tmp_path / "out" / "matrix.html"

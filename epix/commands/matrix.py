@@ -1,16 +1,18 @@
 """``epix matrix``: the pilot matrix of several parties' runs.
 
-    epix matrix RUN_DIR… [--out FILE] [--lang L]
+    epix matrix RUN_DIR… [--out FILE] [--lang L] [--pdf]
 
 Reads one run folder per party (the folders ``epix run`` wrote) and writes one HTML page:
 for each binding a party × party grid, each cell saying whether the row party can
 exchange with the column party in that direction, and why (``epix.matrix``). Exit 0 when
-the page is written, 2 when a run folder cannot be read (one sentence naming it).
+the page is written (and with ``--pdf`` printed beside it by headless Chromium, A4
+landscape, as the statement is), 2 when a run folder cannot be read (one sentence naming it).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from epix.commands.run import add_language_option, language
@@ -28,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="a folder epix run wrote, one per party")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the HTML file to write (default: matrix.html)")
     add_language_option(parser, "the page and the summary")
+    parser.add_argument("--pdf", action="store_true", help="also print it to a PDF beside it (needs Chromium)")
     parser.set_defaults(func=matrix)
 
 
@@ -55,4 +58,14 @@ def matrix(args: argparse.Namespace) -> int:
         print(_("binding {binding}: {ready} of {total} directions ready").format(
             binding=grid.direction.binding, ready=ready, total=len(states)))
     print(_("matrix: {path}").format(path=page.resolve()))
+    if args.pdf:
+        from epix.statement.errors import StatementError
+        from epix.statement.pdf import write_pdf
+
+        try:
+            pdf = write_pdf(page, page.with_suffix(".pdf"))
+        except StatementError as problem:
+            print(f"epix matrix: {problem}", file=sys.stderr)
+            return Exit.FAILED
+        print(_("matrix PDF: {path}").format(path=pdf.resolve()))
     return Exit.OK
