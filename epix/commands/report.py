@@ -14,7 +14,7 @@ import webbrowser
 from pathlib import Path
 
 from epix.exits import Exit, UsageError
-from epix.report.outcomes import RunOutcome, summary_table, warning_list
+from epix.report.outcomes import RunOutcome, summary_table, waived_list, waiver_list, warning_list
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,8 +38,10 @@ def report(args: argparse.Namespace) -> int:
     if outcome_file.exists():
         outcome = RunOutcome.load(outcome_file)
         print(summary_table(outcome))
-        if outcome.warned:
-            print(f"\n{warning_list(outcome)}\n")
+        for paragraphs in (warning_list(outcome), waived_list(outcome), waiver_list(outcome)):
+            if paragraphs:
+                print(f"\n{paragraphs}")
+        print()
     output = args.output or run_folder / "allure-report"
     try:
         made = generate_html(results, output.resolve(), history=run_folder.parent / "history.jsonl")

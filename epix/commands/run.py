@@ -1,13 +1,15 @@
 """``epix run``: run the conformance suite against a partner and report.
 
     epix run [--profile P] [--tags EXPR] [--report-dir DIR] [--open] [--no-preflight]
+             [--waivers FILE [--accept-waivers]]
 
 Checks the partner's set-up first (``epix preflight``: a failed check stops the run before
 any scenario, a warning does not), then runs the scenarios of ``features/`` through pytest,
 shows one line per scenario, writes ``allure-results/``, ``junit.xml`` and the HTML report
-into the report folder, and ends with a summary table, the warnings and the problems. Exit
-codes: 0 every claimed scenario passed (with a warning or without), 1 failures, 2 a
-configuration error or a failed set-up check (nothing ran), 3 the partner was unreachable.
+into the report folder, and ends with a summary table, the warnings, the waived failures
+and the waivers (:mod:`epix.report.waivers`), and the problems. Exit codes: 0 every claimed scenario passed (with a warning or without; or
+failed and was waived, with ``--accept-waivers``), 1 failures, 2 a configuration error or a
+failed set-up check (nothing ran), 3 the partner was unreachable.
 """
 
 from __future__ import annotations
@@ -17,11 +19,16 @@ import sys
 import webbrowser
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from epix import clock
 from epix.exits import Exit, UsageError
 from epix.paths import PROJECT, REPORTS, STEPS
 from epix.report import allure_files
-from epix.report.outcomes import RunOutcome, problem_list, summary_table, warning_list
+from epix.report.outcomes import RunOutcome, problem_list, summary_table, waived_list, waiver_list, warning_list
+
+if TYPE_CHECKING:
+    from epix.profile import Profile
 
 SUITE_MODULE = STEPS / "test_conformance.py"
 DEFAULT_PROFILE = PROJECT / "fixtures" / "profiles" / "simulator.toml"
@@ -33,8 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the conformance suite against the partner a profile describes (by default the "
                     "simulated partner) and write the results and the HTML report. The partner's set-up is "
                     "checked first, as `epix preflight` does: a failed check stops the run before any scenario.",
-        epilog="exit codes: 0 every claimed scenario passed; 1 failures; 2 a configuration error or a failed "
-               "set-up check (nothing ran); 3 the partner is unreachable")
+        epilog="exit codes: 0 every claimed scenario passed (or failed and was waived, with --accept-waivers); "
+               "1 failures; 2 a configuration error or a failed set-up check (nothing ran); 3 the partner is "
+               "unreachable")
     parser.add_argument("--profile", type=Path, default=DEFAULT_PROFILE,
                         help="the partner's profile (default: fixtures/profiles/simulator.toml)")
     parser.add_argument("--tags", default=None, help='only scenarios whose tags match, e.g. "@signatures"')
@@ -44,6 +52,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-html", action="store_true", help="keep the results but make no HTML report")
     parser.add_argument("--no-preflight", action="store_true",
                         help="skip the set-up checks (epix preflight) before the scenarios")
+    parser.add_argument("--waivers", type=Path, default=None,
+                        help="a TOML file of waivers: accepted deviations ([[waiver]] party, requirement or scenario, "
+                             "reason, approved_by, until); a failed scenario one covers is shown as waived")
+    parser.add_argument("--accept-waivers", action="store_true",
+                        help="let waived failures count as passes in the exit code (they stay waived in the reports)")
     parser.set_defaults(func=run)
 
 
@@ -54,17 +67,20 @@ def run(args: argparse.Namespace) -> int:
     profile = checked_profile(args.profile)
     _check_tags(args.tags)
     _check_suite()
+    if args.accept_waivers and args.waivers is None:
+        raise UsageError("--accept-waivers needs --waivers FILE: the waivers to accept")
     folder = args.report_dir or REPORTS / f"{datetime.now():%Y%m%d-%H%M%S}-{args.profile.stem}"
     paths = RunPaths(folder.resolve())
     print(f"epix run: {profile.name} ({args.profile})")
     with partner_of(profile) as (completed, plugins):
+        waivers = _waivers(args.waivers, completed)
         if not args.no_preflight:
             report = check(completed)
             if report.failed:
                 print("epix run: the preflight failed, so no scenario ran (--no-preflight skips it)", file=sys.stderr)
                 return report.exit_code()
         paths.prepare()
-        code = _pytest(args, paths, plugins)
+        code = _pytest(args, paths, [*plugins, *([waivers] if waivers is not None else [])])
     if code in (4, 5) and not paths.outcome.exists():
         print(f"epix run: no scenario ran (pytest exit {code}); check --tags {args.tags!r}", file=sys.stderr)
         return Exit.USAGE
@@ -76,11 +92,28 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_html:
         _html(paths, profile.name, args.open)
     print(f"results: {paths.results}\njunit:   {paths.junit}")
-    exit_code = outcome.exit_code()
+    exit_code = outcome.exit_code(accept_waivers=args.accept_waivers)
+    if outcome.waived and not args.accept_waivers and not outcome.problems:
+        print(f"epix run: {len(outcome.waived)} waived failure(s) count as failures; --accept-waivers lets them "
+              "count as passes", file=sys.stderr)
     if code not in (0, 1) and exit_code == Exit.OK:
         print(f"epix run: pytest stopped with exit {code}; see the output above", file=sys.stderr)
-        return Exit.FAILED
+        exit_code = Exit.FAILED
     return exit_code
+
+
+def _waivers(path: Path | None, profile: Profile):  # noqa: ANN202 - epix.report.waivers.WaiverBook | None
+    """The waivers of ``path`` for the party under test, as they stand today; a mistake stops the run."""
+    if path is None:
+        return None
+    from epix.report.waivers import WaiverBook, WaiverFileError
+
+    try:
+        book = WaiverBook.read(path, party=profile.partner.party, day=clock.now().date())
+    except WaiverFileError as error:
+        raise UsageError(str(error)) from None
+    print(f"waivers: {book}")
+    return book
 
 
 class RunPaths:
@@ -140,7 +173,8 @@ def _pytest(args: argparse.Namespace, paths: RunPaths, plugins: list[object]) ->
 def _print_summary(outcome: RunOutcome, args: argparse.Namespace) -> None:
     print()
     print(summary_table(outcome))
-    for paragraphs in (warning_list(outcome), problem_list(outcome, f"pytest --profile {args.profile}")):
+    for paragraphs in (warning_list(outcome), waived_list(outcome), waiver_list(outcome),
+                       problem_list(outcome, f"pytest --profile {args.profile}")):
         if paragraphs:
             print()
             print(paragraphs)
