@@ -7,7 +7,9 @@ Checks the partner's set-up first (``epix preflight``: a failed check stops the 
 any scenario, a warning does not), then runs the scenarios of ``features/`` through pytest,
 shows one line per scenario, writes ``allure-results/``, ``junit.xml`` and the HTML report
 into the report folder, and ends with a summary table, the warnings, the waived failures
-and the waivers (:mod:`epix.report.waivers`), and the problems. Exit codes: 0 every claimed scenario passed (with a warning or without; or
+and the waivers (:mod:`epix.report.waivers`), and the problems. Last it signs the folder
+(``manifest.json`` and ``manifest.sig``, :mod:`epix.report.seal`; ``epix verify-statement``
+checks them). Exit codes: 0 every claimed scenario passed (with a warning or without; or
 failed and was waived, with ``--accept-waivers``), 1 failures, 2 a configuration error or a
 failed set-up check (nothing ran), 3 the partner was unreachable.
 """
@@ -25,6 +27,7 @@ from epix import clock
 from epix.exits import Exit, UsageError
 from epix.paths import PROJECT, REPORTS, STEPS
 from epix.report import allure_files
+from epix.report.manifest import MANIFEST, SIGNATURE
 from epix.report.outcomes import RunOutcome, problem_list, summary_table, waived_list, waiver_list, warning_list
 
 if TYPE_CHECKING:
@@ -74,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"epix run: {profile.name} ({args.profile})")
     with partner_of(profile) as (completed, plugins):
         waivers = _waivers(args.waivers, completed)
+        key = _signing_key(completed)
         if not args.no_preflight:
             report = check(completed)
             if report.failed:
@@ -99,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
     if code not in (0, 1) and exit_code == Exit.OK:
         print(f"epix run: pytest stopped with exit {code}; see the output above", file=sys.stderr)
         exit_code = Exit.FAILED
+    _sign(paths, key)
     return exit_code
 
 
@@ -116,6 +121,24 @@ def _waivers(path: Path | None, profile: Profile):  # noqa: ANN202 - epix.report
     return book
 
 
+def _signing_key(profile: Profile):  # noqa: ANN202 - epix.signing.SigningKey
+    """The key that signs the run folder at the end, loaded before any scenario runs."""
+    from epix.report.seal import SealError, statement_key
+
+    try:
+        return statement_key(profile)
+    except SealError as error:
+        raise UsageError(str(error)) from None
+
+
+def _sign(paths: RunPaths, key) -> None:  # noqa: ANN001 - epix.signing.SigningKey
+    """Sign the run folder: the last thing a run writes (``epix verify-statement`` checks it)."""
+    from epix.report.seal import sign_run
+
+    signature = sign_run(paths.folder, key)
+    print(f"signed:  {signature} (by {key.subject})")
+
+
 class RunPaths:
     """Where one run writes: results, junit, the outcome, the HTML report; history beside the runs."""
 
@@ -129,7 +152,7 @@ class RunPaths:
 
     def prepare(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        for stale in (self.outcome, self.junit):
+        for stale in (self.outcome, self.junit, self.folder / MANIFEST, self.folder / SIGNATURE):
             stale.unlink(missing_ok=True)
 
 
