@@ -16,7 +16,7 @@ import pytest
 from epix.report.outcomes import (
     BROKEN, FAILED, PASSED, WAIVED, WARNING, RunOutcome, ScenarioResult, summary_table, waived_list, waiver_list,
 )
-from epix.report.waivers import WaiverBook, WaiverFileError, read_waivers
+from epix.report.waivers import WaiverBook, WaiverFileError, read_waivers, waive_run
 
 ROOT = Path(__file__).resolve().parents[1]
 _MAIN = "import sys; from epix.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -236,6 +236,18 @@ def test_the_outcome_file_keeps_the_waiver_and_the_waivers(tmp_path: Path) -> No
     assert [w["state"] for w in document["waivers"]] == ["used", "unused", "expired"]
     again = RunOutcome.load(path)
     assert again.results[0].outcome == WAIVED and again.waivers == document["waivers"]
+
+
+def test_waivers_are_applied_to_a_finished_run_s_outcome_again(tmp_path: Path) -> None:
+    """As `epix statement --waivers` does: the file given now replaces the one the run had."""
+    path = tmp_path / "outcome.json"
+    RunOutcome([_result(FAILED, "PULL-03"), _result(FAILED, "LIF-02", name="B")]).save(path)
+    waive_run(path, _file(tmp_path, FILE), party="FR", day=DAY)
+    assert [r.outcome for r in RunOutcome.load(path).results] == [WAIVED, FAILED]
+    later = _file(tmp_path, FILE.split("\n\n")[2].replace("2026-11-28", "2027-01-31"), "later.toml")
+    again = waive_run(path, later, party="FR", day=DAY)
+    assert [r.outcome for r in again.results] == [FAILED, WAIVED]
+    assert [(w["number"], w["state"]) for w in RunOutcome.load(path).waivers] == [(1, "used")]
 
 
 # ---------------------------------------------------------------------------

@@ -138,6 +138,16 @@ class WaiverBook:
         return {**asdict(waiver), "until": waiver.until.isoformat(), "file": self.source, "state": state}
 
 
+def waive_run(outcome_file: Path, path: Path, *, party: str, day: date) -> RunOutcome:
+    """Apply the waivers of ``path`` to a finished run's ``outcome.json`` (``epix statement --waivers``),
+    replacing the waivers applied before; ``junit.xml`` and the Allure results keep what the run recorded."""
+    book = WaiverBook.read(path, party=party, day=day)
+    outcome = RunOutcome.load(outcome_file)
+    book.apply(outcome)
+    outcome.save(outcome_file)
+    return outcome
+
+
 def read_waivers(path: Path) -> list[Waiver]:
     """Every waiver in ``path``, checked; :class:`WaiverFileError` names each mistake."""
     shown = display_path(path)
