@@ -135,7 +135,12 @@ def _sign(paths: RunPaths, key) -> None:  # noqa: ANN001 - epix.signing.SigningK
     """Sign the run folder: the last thing a run writes (``epix verify-statement`` checks it)."""
     from epix.report.seal import sign_run
 
-    signature = sign_run(paths.folder, key)
+    try:
+        signature = sign_run(paths.folder, key)
+    except OSError as exc:
+        print(f"epix run: the run folder {paths.folder} could not be signed: {exc.filename}: {exc.strerror}",
+              file=sys.stderr)
+        return
     print(f"signed:  {signature} (by {key.subject})")
 
 

@@ -166,7 +166,10 @@ def verify_run(run_dir: Path, anchors: Sequence[x509.Certificate] = ()) -> Verif
             anchored = "does not chain to the given anchor"
         else:
             anchored = f"chains to the anchor {name_of(anchor)}"
-    differences = compare(manifest.files, file_digests(run_dir))
+    try:
+        differences = compare(manifest.files, file_digests(run_dir))
+    except OSError as exc:
+        raise SealError(f"cannot read {exc.filename or run_dir} to check its digest: {exc.strerror}") from None
     return Verification(manifest, leaf, differences, anchored, tuple(problems))
 
 
