@@ -164,7 +164,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     profile = configured_profile(config)
     if profile is None:
         return
-    from epix.report.labels import read_tags
+    from epix.report.labels import NEEDS_PERSON, NEEDS_PERSON_MARK, read_tags
     from epix.report.recorder import scenario_tags
     from epix.report.selection import parse_tags
 
@@ -185,6 +185,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if meaning.capability not in claims:
             item.add_marker(pytest.mark.skip(reason=f"not claimed: the partner does not claim "
                                                     f"'{meaning.capability}'"))
+        elif NEEDS_PERSON in tags:
+            item.add_marker(pytest.mark.skip(reason=f"{NEEDS_PERSON_MARK}: a person judges this scenario"))
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

@@ -1,4 +1,4 @@
-"""The ``epix`` command: ``run | preflight | simulate | validate | pki | report | verify-statement``.
+"""The ``epix`` command: ``run | preflight | simulate | validate | pki | report | statement | verify-statement``.
 
 Each subcommand lives in its own module under :mod:`epix.commands` (``-`` in its name is
 ``_`` in the module's) and provides
@@ -17,7 +17,7 @@ import sys
 from epix import __version__
 from epix.exits import Exit, UsageError
 
-COMMANDS = ("run", "preflight", "simulate", "validate", "pki", "report", "verify-statement")
+COMMANDS = ("run", "preflight", "simulate", "validate", "pki", "report", "statement", "verify-statement")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,11 +10,17 @@ Never modify its files; copy them if a test needs to.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from epix.pki import Pki, init_pki
 
 PKI_PARTIES = ["CH", "FR", "DE"]
+
+#: The harness speaks the locale's language (epix.i18n.default_language); the tests read its
+#: console and files in English unless they ask for another language with --lang.
+os.environ["LC_ALL"] = "C.UTF-8"
 
 
 @pytest.fixture(scope="session")

@@ -109,10 +109,30 @@ def test_the_outcome_file_keeps_the_warnings_and_reads_one_written_without_them(
     RunOutcome([_warned(WARNING, "PULL-03: …")]).save(path)
     assert json.loads(path.read_text())["results"][0]["outcome"] == "warning"
     assert RunOutcome.load(path).results[0].warnings == ["PULL-03: …"]
-    earlier = json.loads(path.read_text())["results"]  # a bare list, as runs before waivers wrote it
+    earlier = json.loads(path.read_text())["results"]  # a bare list, as earlier versions wrote it
     del earlier[0]["warnings"], earlier[0]["waiver"], earlier[0]["waived_outcome"]
     path.write_text(json.dumps(earlier))
     assert RunOutcome.load(path).results[0].warnings == []
+
+
+def test_the_outcome_file_keeps_the_run_s_facts_and_other_entries(tmp_path: Path) -> None:
+    path = tmp_path / "outcome.json"
+    RunOutcome([_result(PASSED)], {"party": "FR"}, {"other": [1]}, [{"state": "unused"}]).save(path)
+    again = RunOutcome.load(path)
+    assert again.run == {"party": "FR"} and again.extra == {"other": [1]} and again.waivers == [{"state": "unused"}]
+    again.save(path)
+    assert json.loads(path.read_text())["waivers"] == [{"state": "unused"}]
+    assert json.loads(path.read_text())["other"] == [1]
+
+
+@pytest.mark.parametrize("content", ["{", '{"results": 3}', '[{"name": "x"}]', '"text"'])
+def test_a_file_that_is_no_outcome_file_is_named(tmp_path: Path, content: str) -> None:
+    from epix.report.outcomes import OutcomeFileError
+
+    path = tmp_path / "outcome.json"
+    path.write_text(content)
+    with pytest.raises(OutcomeFileError, match="outcome.json"):
+        RunOutcome.load(path)
 
 
 def test_each_problem_comes_with_the_command_that_runs_it_again() -> None:

@@ -137,7 +137,7 @@ def test_a_run_is_signed_and_an_edited_result_file_makes_verify_statement_fail(t
     run = tmp_path / "run"
     done = _epix("run", "--profile", str(profile), "--tags", "@LIF-02", "--report-dir", str(run), "--no-html")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"signed:  {run / SIGNATURE} (by " in done.stdout
+    assert f"Signed: {run / SIGNATURE} (by CN=" in done.stdout
     checked = _epix("verify-statement", str(run))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "signed by: CN=" in checked.stdout and "C=CH" in checked.stdout

@@ -1,6 +1,6 @@
 """``epix report``: make the HTML report and the summary again from a run's folder.
 
-    epix report RUN_DIR [--output DIR] [--open]
+    epix report RUN_DIR [--output DIR] [--open] [--lang en|fr|es]
 
 For results copied from CI, or a report regenerated after installing Node.js. The
 run folder is the one ``epix run`` wrote (with ``allure-results/`` and ``outcome.json``),
@@ -13,8 +13,10 @@ import argparse
 import webbrowser
 from pathlib import Path
 
+from epix.commands.run import add_language_option, language
 from epix.exits import Exit, UsageError
-from epix.report.outcomes import RunOutcome, summary_table, waived_list, waiver_list, warning_list
+from epix.i18n import translator
+from epix.report.outcomes import OutcomeFileError, RunOutcome, summary_table, waived_list, waiver_list, warning_list
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,6 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("run_dir", type=Path, help="the folder epix run wrote, or an allure-results folder")
     parser.add_argument("--output", type=Path, default=None, help="where the HTML goes (default: RUN_DIR/allure-report)")
     parser.add_argument("--open", action="store_true", help="open the HTML report when it is ready")
+    add_language_option(parser)
     parser.set_defaults(func=report)
 
 
@@ -35,10 +38,14 @@ def report(args: argparse.Namespace) -> int:
     if not results.is_dir() or not any(results.glob("*-result.json")):
         raise UsageError(f"{results} holds no Allure results; give the folder that `epix run` wrote")
     outcome_file = run_folder / "outcome.json"
+    lang = language(args)
     if outcome_file.exists():
-        outcome = RunOutcome.load(outcome_file)
-        print(summary_table(outcome))
-        for paragraphs in (warning_list(outcome), waived_list(outcome), waiver_list(outcome)):
+        try:
+            outcome = RunOutcome.load(outcome_file)
+        except OutcomeFileError as error:
+            raise UsageError(str(error)) from None
+        print(summary_table(outcome, lang))
+        for paragraphs in (warning_list(outcome, lang), waived_list(outcome, lang), waiver_list(outcome, lang)):
             if paragraphs:
                 print(f"\n{paragraphs}")
         print()
@@ -48,7 +55,8 @@ def report(args: argparse.Namespace) -> int:
     except (ReportToolMissing, ReportFailed) as problem:
         print(f"epix report: {problem}")
         return Exit.FAILED
-    print(f"HTML report: {made.index}")
+    _ = translator(lang)
+    print(_("HTML report:"), made.index)
     if args.open:
         webbrowser.open(made.index.as_uri())
     return Exit.OK

@@ -75,3 +75,8 @@ class Report:
 
     def text(self) -> str:
         return "\n".join([*(str(line) for line in self.lines), self.summary()])
+
+    def records(self) -> list[dict[str, str]]:
+        """The lines as ``preflight.json`` keeps them for the statement: check, status, found, fix."""
+        return [{"check": line.check, "status": line.verdict, "found": line.finding, "fix": line.fix}
+                for line in self.lines]

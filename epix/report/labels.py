@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from epix.i18n import N_
+
 #: The families of requirement IDs the profile defines (``SIG-02``, ``CALL-04``, …).
 REQUIREMENT_FAMILIES = ("PULL", "CALL", "ENV", "ACK", "SIG", "DOC", "ERR", "LIF", "HUB", "OUT")
 REQUIREMENT = re.compile(rf"^(?:{'|'.join(REQUIREMENT_FAMILIES)})-\d{{2}}$")
@@ -27,17 +29,21 @@ AREA_PREFIX = "area:"
 SEVERITY_PREFIX = "severity:"
 #: The tag of a scenario that may change a test document at the partner.
 CHANGES_STATE = "changes-state"
+#: The tag of a scenario that a person must judge (none today): the run skips it with
+#: :data:`NEEDS_PERSON_MARK`, and its requirement shows as "needs a person".
+NEEDS_PERSON = "needs-person"
+NEEDS_PERSON_MARK = "needs a person"
 
-#: ``@area:…`` tag -> the epic shown in the report.
+#: ``@area:…`` tag -> the epic shown in the report (English; translated in the statement and summary).
 AREAS: dict[str, str] = {
-    "pull": "Binding A: requesting permits",
-    "envelope": "Binding B: transport and envelope",
-    "acknowledgements": "Binding B: acknowledgements",
-    "signatures": "Signatures",
-    "documents": "Permit documents and CITES rules",
-    "errors": "Error handling",
-    "lifecycle": "Permit lifecycle",
-    "hub": "Binding A: the hub",
+    "pull": N_("Binding A: requesting permits"),
+    "envelope": N_("Binding B: transport and envelope"),
+    "acknowledgements": N_("Binding B: acknowledgements"),
+    "signatures": N_("Signatures"),
+    "documents": N_("Permit documents and CITES rules"),
+    "errors": N_("Error handling"),
+    "lifecycle": N_("Permit lifecycle"),
+    "hub": N_("Binding A: the hub"),
 }
 
 #: Requirements whose breach puts the exchange's trust at stake; the rest are "normal".

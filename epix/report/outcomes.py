@@ -9,19 +9,17 @@ deviation: :mod:`epix.report.waivers`; its failure is kept as ``waived_outcome``
 (skipped because the partner does not claim the capability); ``skipped`` for any other
 reason. A failed or broken scenario keeps the warnings it was given. A warning exits 0,
 like a pass; a waived failure exits 1 like a failure, unless waivers are accepted.
-
-``outcome.json`` holds ``{"results": [...], "waivers": [...]}``: each scenario's result, and
-each waiver that concerns the run with its state (used, unused, expired).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from epix.exits import Exit
+from epix.i18n import N_, translator
 from epix.report.labels import AREAS
 
 PASSED, WARNING, FAILED, WAIVED, BROKEN = "passed", "warning", "failed", "waived", "broken"
@@ -29,9 +27,11 @@ NOT_CLAIMED, SKIPPED = "not claimed", "skipped"
 #: How a waived scenario's Allure status message begins (``Waived: <reason> (approved by …)``).
 WAIVED_MESSAGE = "Waived"
 OUTCOMES = (PASSED, WARNING, FAILED, WAIVED, BROKEN, NOT_CLAIMED, SKIPPED)
-#: How the summary table heads each outcome's column.
-COLUMNS = {PASSED: "Passed", WARNING: "Warning", FAILED: "Failed", WAIVED: "Waived", BROKEN: "Broken",
-           NOT_CLAIMED: "Not claimed", SKIPPED: "Skipped"}
+#: How the summary table heads each outcome's column (English; translated when shown).
+COLUMNS = {PASSED: N_("Passed"), WARNING: N_("Warning"), FAILED: N_("Failed"), WAIVED: N_("Waived"),
+           BROKEN: N_("Broken"), NOT_CLAIMED: N_("Not claimed"), SKIPPED: N_("Skipped")}
+#: How the console names each state of a waiver (``outcome.json``'s ``waivers``).
+WAIVER_STATES = {"used": N_("USED"), "unused": N_("UNUSED"), "expired": N_("EXPIRED")}
 
 
 @dataclass
@@ -49,6 +49,8 @@ class ScenarioResult:
     needs: list[str] = field(default_factory=list)
     #: What the partner missed of a SHOULD or RECOMMENDED, one sentence each ("PULL-03: …").
     warnings: list[str] = field(default_factory=list)
+    #: The UUID of the scenario's Allure result (its ``uuid``), if one was written.
+    allure_uuid: str = ""
     #: The outcome a waiver replaced with ``waived`` (``failed``), and that waiver:
     #: ``{"reason", "approved_by", "until", "number"}`` (its place in the waiver file).
     waived_outcome: str | None = None
@@ -57,10 +59,14 @@ class ScenarioResult:
 
 @dataclass
 class RunOutcome:
-    """Every scenario's result, in the order they ran, and the waivers that concern the run."""
+    """Every scenario's result, in the order they ran; ``run`` the facts of the run (party,
+    endpoint, versions, date, capabilities: :mod:`epix.report.runfacts`); ``extra`` any other
+    top-level entry of ``outcome.json``, kept as it was read."""
 
     results: list[ScenarioResult] = field(default_factory=list)
-    #: Each waiver of the run's party: its fields, ``number`` and ``file``, and ``state``.
+    run: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
+    #: Each waiver of the run's party with its ``state``: used, unused or expired (:mod:`epix.report.waivers`).
     waivers: list[dict[str, object]] = field(default_factory=list)
 
     def counts(self, area: str | None = None) -> Counter[str]:
@@ -93,27 +99,51 @@ class RunOutcome:
         return Exit.OK
 
     def save(self, path: Path) -> None:
-        document = {"results": [asdict(r) for r in self.results], "waivers": self.waivers}
-        path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+        """``outcome.json``: an object with ``run`` (the facts), ``results`` (one per scenario), ``waivers``
+        and the extra entries."""
+        document = {**self.extra, "run": self.run, "results": [asdict(r) for r in self.results],
+                    "waivers": self.waivers}
+        path.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> RunOutcome:
-        """Read ``outcome.json`` (also the bare list of results that runs before waivers wrote)."""
-        document = json.loads(path.read_text(encoding="utf-8"))
+        """Read ``outcome.json`` (also the plain list of results that earlier versions wrote).
+
+        :class:`OutcomeFileError` names the file when it is not an outcome file."""
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise OutcomeFileError(f"{path} cannot be read as an outcome file: {error}") from None
         if isinstance(document, list):
             document = {"results": document}
-        return cls([ScenarioResult(**entry) for entry in document["results"]], list(document.get("waivers", [])))
+        if not isinstance(document, dict) or not isinstance(document.get("results", []), list):
+            raise OutcomeFileError(f"{path} is not an outcome file: it holds no list of results")
+        known = {f.name for f in fields(ScenarioResult)}
+        try:
+            results = [ScenarioResult(**{k: v for k, v in entry.items() if k in known})
+                       for entry in document.get("results", [])]
+        except (TypeError, AttributeError) as error:
+            raise OutcomeFileError(f"{path} is not an outcome file: a result is incomplete ({error})") from None
+        run = document.get("run") if isinstance(document.get("run"), dict) else {}
+        waivers = document.get("waivers") if isinstance(document.get("waivers"), list) else []
+        extra = {k: v for k, v in document.items() if k not in ("run", "results", "waivers")}
+        return cls(results, run, extra, [w for w in waivers if isinstance(w, dict)])
 
 
-def summary_table(outcome: RunOutcome) -> str:
+class OutcomeFileError(ValueError):
+    """``outcome.json`` is missing, unreadable or not an outcome file; the message names it."""
+
+
+def summary_table(outcome: RunOutcome, lang: str = "en") -> str:
     """A plain-text table: one line per area of the profile, then the total."""
-    header = ("Area", *(COLUMNS[o] for o in OUTCOMES), "Total")
+    _ = translator(lang)
+    header = (_("Area"), *(_(COLUMNS[o]) for o in OUTCOMES), _("Total"))
     rows = []
     areas = [a for a in AREAS if any(r.area == a for r in outcome.results)]
     areas += sorted({r.area or "other" for r in outcome.results} - set(AREAS) - {None})
     for area in areas:
-        rows.append(_row(AREAS.get(area, area), outcome.counts(area)))
-    rows.append(_row("All areas", outcome.counts()))
+        rows.append(_row(_(AREAS[area]) if area in AREAS else area, outcome.counts(area)))
+    rows.append(_row(_("All areas"), outcome.counts()))
     widths = [max(len(str(line[i])) for line in (header, *rows)) for i in range(len(header))]
     lines = [_format(header, widths), _format(tuple("-" * w for w in widths), widths)]
     lines += [_format(row, widths) for row in rows[:-1]]
@@ -121,53 +151,70 @@ def summary_table(outcome: RunOutcome) -> str:
     return "\n".join(lines)
 
 
-def problem_list(outcome: RunOutcome, rerun: str) -> str:
+def problem_list(outcome: RunOutcome, rerun: str, lang: str = "en") -> str:
     """One paragraph per failed or broken scenario: what, why, and how to run it again."""
+    _ = translator(lang)
     paragraphs = []
     unreachable = outcome.unreachable
     if unreachable:
-        paragraphs.append(f"The partner was unreachable ({len(unreachable)} scenarios broken): "
-                          f"{unreachable[0].message}")
+        paragraphs.append(_("The partner was unreachable ({count} scenarios broken): {message}").format(
+            count=len(unreachable), message=unreachable[0].message))
     for result in outcome.problems:
         if result.unreachable:
             continue
-        kind = "FAILED (partner defect)" if result.outcome == FAILED else "BROKEN (harness error)"
+        kind = _("FAILED (partner defect)") if result.outcome == FAILED else _("BROKEN (harness error)")
         requirements = " ".join(result.requirements)
+        again = _("re-run:")
         paragraphs.append(f"{kind}  {requirements}  {result.name}\n    {result.message}\n"
-                          f"    re-run: {rerun} '{result.nodeid}'")
+                          f"    {again} {rerun} '{result.nodeid}'")
     return "\n\n".join(paragraphs)
 
 
-def waived_list(outcome: RunOutcome) -> str:
+def waived_list(outcome: RunOutcome, lang: str = "en") -> str:
     """One paragraph per waived scenario: the scenario, its failure, and the waiver that accepts it."""
+    _ = translator(lang)
     paragraphs = []
     for result in outcome.waived:
         waiver = result.waiver or {}
-        paragraphs.append(f"WAIVED (failed, accepted by a waiver)  {' '.join(result.requirements)}  {result.name}\n"
-                          f"    failure: {result.message}\n"
-                          f"    waiver: {waiver.get('reason', '')} (approved by {waiver.get('approved_by', '')}, "
-                          f"until {waiver.get('until', '')})")
+        kind, failure, label = _("WAIVED (failed, accepted by a waiver)"), _("failure:"), _("waiver:")
+        approval = _("(approved by {approved_by}, until {until})").format(
+            approved_by=waiver.get("approved_by", ""), until=waiver.get("until", ""))
+        paragraphs.append(f"{kind}  {' '.join(result.requirements)}  {result.name}\n"
+                          f"    {failure} {result.message}\n"
+                          f"    {label} {waiver.get('reason', '')} {approval}")
     return "\n\n".join(paragraphs)
 
 
-def waiver_list(outcome: RunOutcome) -> str:
+def waiver_list(outcome: RunOutcome, lang: str = "en") -> str:
     """One line per waiver of the run: its state (used, unused, expired), what it names, its reason."""
+    _ = translator(lang)
+    notes = {"unused": _("no failed scenario of this run needed it"),
+             "expired": _("not applied, its last day was before the run")}
     lines = []
     for waiver in outcome.waivers:
+        state = str(waiver.get("state", ""))
         what = ", ".join(str(waiver[key]) for key in ("requirement", "scenario") if waiver.get(key))
-        note = {"used": "", "unused": ": no failed scenario of this run needed it",
-                "expired": ": not applied, its last day was before the run"}.get(str(waiver["state"]), "")
-        lines.append(f"{str(waiver['state']).upper():<8} waiver {waiver['number']} of {waiver['file']} "
-                     f"({waiver['party']}, {what}) until {waiver['until']}{note}; reason: {waiver['reason']}")
+        line = _("waiver {number} of {file} ({party}, {what}) until {until}").format(
+            number=waiver.get("number", ""), file=waiver.get("file", ""), party=waiver.get("party", ""), what=what,
+            until=waiver.get("until", ""))
+        note = f": {notes[state]}" if state in notes else ""
+        shown = _(WAIVER_STATES[state]) if state in WAIVER_STATES else state.upper()
+        reason = _("reason:")
+        lines.append(f"{shown:<8} {line}{note}; {reason} {waiver.get('reason', '')}")
     return "\n".join(lines)
 
 
-def warning_list(outcome: RunOutcome) -> str:
+def warning_list(outcome: RunOutcome, lang: str = "en") -> str:
     """One paragraph per scenario given a warning: its outcome, the scenario, each warning."""
+    _ = translator(lang)
     paragraphs = []
     for result in outcome.warned:
-        kind = "PASSED WITH A WARNING" if result.outcome == WARNING else f"{result.outcome.upper()}, AND WARNED"
-        lines = "".join(f"\n    warning: {text}" for text in result.warnings)
+        if result.outcome == WARNING:
+            kind = _("PASSED WITH A WARNING")
+        else:
+            kind = _("{outcome}, AND WARNED").format(outcome=_(COLUMNS.get(result.outcome, result.outcome)).upper())
+        label = _("warning:")
+        lines = "".join(f"\n    {label} {text}" for text in result.warnings)
         paragraphs.append(f"{kind}  {' '.join(result.requirements)}  {result.name}{lines}")
     return "\n\n".join(paragraphs)
 

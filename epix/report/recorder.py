@@ -126,6 +126,7 @@ class RunRecorder:
         if call.when == "teardown" and item.nodeid in self._by_id:
             self._report_warnings(item, self._by_id[item.nodeid])
             self._report_waiver(item, self._by_id[item.nodeid])
+            self._by_id[item.nodeid].allure_uuid = allure_uuid(item)
         outcome = yield
         report = outcome.get_result()
         result = self._by_id.get(item.nodeid)
@@ -202,6 +203,16 @@ class RunRecorder:
         assert self._progress is not None
         self._progress.write(self._redactor.text(text))
         self._progress.flush()
+
+
+def allure_uuid(item: pytest.Item) -> str:
+    """The UUID of the Allure result being written for ``item`` ("" without ``--alluredir``):
+    allure-pytest-bdd's listener keeps one per node ID until the teardown's report."""
+    for plugin in item.config.pluginmanager.get_plugins():
+        uuids = getattr(plugin, "nodeid_to_uuid", None)
+        if isinstance(uuids, dict) and item.nodeid in uuids:
+            return str(uuids[item.nodeid])
+    return ""
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
