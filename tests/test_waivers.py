@@ -250,6 +250,24 @@ def test_waivers_are_applied_to_a_finished_run_s_outcome_again(tmp_path: Path) -
     assert [(w["number"], w["state"]) for w in RunOutcome.load(path).waivers] == [(1, "used")]
 
 
+def test_epix_statement_applies_waivers_to_the_run_folder_first(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    RunOutcome([_result(FAILED, "PULL-03", message="PULL-03: the fault names EPX-500")], {"party": "FR"}).save(
+        run / "outcome.json")
+    done = subprocess.run([sys.executable, "-c", _MAIN, "statement", str(run), "--lang", "en", "--waivers",
+                           str(_file(tmp_path, FILE))], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    outcome = RunOutcome.load(run / "outcome.json")
+    assert outcome.results[0].outcome == WAIVED and outcome.waivers[0]["state"] == "used"
+    assert "EPX codes come with release 2.4" in (run / "statement.html").read_text(encoding="utf-8")
+    mistake = _file(tmp_path, FILE.replace("2026-11-28", "\"tomorrow\""), "wrong.toml")
+    done = subprocess.run([sys.executable, "-c", _MAIN, "statement", str(run), "--waivers", str(mistake)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "waiver 3: until 'tomorrow' is not a date" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 # ---------------------------------------------------------------------------
 # A run with --waivers
 
