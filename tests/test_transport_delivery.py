@@ -102,12 +102,17 @@ def test_202_received_is_followed_to_the_final_acknowledgement(pauses: list[floa
     client = _partner({"POST": [(202, _ack("Received"))]}, posted)
     received = [(200, _ack("Received"))] * 7
     poller = _partner({"GET": [*received, (200, _ack("Accepted"))]}, polled)
-    delivery = deliver(client, ENVELOPE, poller=poller, wait=5)
+    delivery = deliver(client, ENVELOPE, poller=poller, wait=30)
     assert [r.method for r in posted] == ["POST"] and [r.method for r in polled] == ["GET"] * 8
     assert polled[0].url.path == f"/epix/v1/envelopes/{MESSAGE_ID}/acknowledgement"
     assert delivery.followed and delivery.status == 202
     assert delivery.final.status == 200 and b"Accepted" in delivery.final.response_body
     assert pauses == [0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.0]  # at once, then twice as long each time, up to 1 s
+    polled.clear()
+    poller = _partner({"GET": [*received, (200, _ack("Accepted"))]}, polled)
+    pauses.clear()
+    deliver(client, ENVELOPE, poller=poller, wait=1.6)
+    assert pauses == [0.02, 0.04, 0.08, 0.1, 0.1, 0.1, 0.1]  # at least 16 polls within the wait
 
 
 def test_a_202_without_received_is_not_followed(pauses: list[float]) -> None:

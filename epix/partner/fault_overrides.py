@@ -51,9 +51,10 @@ IGNORES_SEAM: Callable = Errors.counts
 
 #: The body limit of ``small-body-limit`` (ENV-04 asks for at least 10 MiB).
 SMALL_LIMIT = 1 * MiB
-#: How long after the deadline (ACK-05) ``late-final-ack`` makes the final
-#: Acknowledgement available: late beyond doubt, yet soon enough not to slow a test run.
-LATE_MARGIN = 0.5
+#: How long after its deadline ``late-final-ack`` makes the final Acknowledgement available
+#: (ACK-05), and ``slow-adapter`` answers (PULL-02): late beyond doubt, yet soon enough not
+#: to slow a test run.
+LATE_MARGIN = 0.25
 
 
 # ----- binding B: transport and envelope (section 4, 5) -----
@@ -321,7 +322,7 @@ def pull_serves_anyone(puller: Puller, base: Callable, identity: Identity) -> No
 
 @override("slow-adapter", Puller.certificate_operation)
 def slow_adapter(puller: Puller, base: Callable, request: soap.SoapRequest) -> Answer:
-    time.sleep(puller.config.pull_deadline * 1.5)
+    time.sleep(puller.config.pull_deadline + LATE_MARGIN)
     return base(request)
 
 

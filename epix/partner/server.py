@@ -157,7 +157,12 @@ async def serve(
             served = config if requests is None else _at_most(config, requests)
             await TCPServer(_ConnectionApp(wrapped, tls_extension(writer)), loop, served, context, {}, reader, writer)
 
-        await handle(reader, writer, http)
+        try:
+            await handle(reader, writer, http)
+        except asyncio.CancelledError:
+            # The server is stopping and cancels its connections: the connection ends here,
+            # quietly (asyncio's stream server of Python 3.11 logs a cancelled connection as an error).
+            writer.transport.abort()
 
     server = await asyncio.start_server(
         on_connection, sock=sock, ssl=ssl_context,

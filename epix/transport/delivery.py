@@ -36,6 +36,8 @@ RETRY_PAUSES = (0.1, 0.3)
 #: this pause in seconds, each next pause twice the one before, up to :data:`LONGEST_POLL_PAUSE`.
 FIRST_POLL_PAUSE = 0.02
 LONGEST_POLL_PAUSE = 1.0
+#: ... and the pauses are short enough for this many polls within the time a sender waits.
+POLLS_AT_LEAST = 16
 
 
 @dataclass
@@ -178,7 +180,8 @@ def deliver(
     delivery.answer = delivery.final = answer
     if answer.status == 202 and is_received(answer):
         delivery.final = (poller or client).wait_for_final_acknowledgement(
-            envelope.message_id, deadline=wait, interval=FIRST_POLL_PAUSE, longest=LONGEST_POLL_PAUSE)
+            envelope.message_id, deadline=wait, interval=FIRST_POLL_PAUSE,
+            longest=min(LONGEST_POLL_PAUSE, wait / POLLS_AT_LEAST))
     delivery.seconds_to_final = time.perf_counter() - started
     return delivery
 
