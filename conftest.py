@@ -98,15 +98,24 @@ def _register_recorder(config: pytest.Config) -> None:
     for secret in configured_profile(config).secrets():
         masking.redactor.add(secret)
     config.pluginmanager.register(masking, MASKING_PLUGIN)
+    waivers = _handed_waivers(config)
     recorder = RunRecorder(progress=default_progress() if config.getoption("--epix-progress") else None,
-                           save_to=Path(outcome) if outcome else None, redactor=masking.redactor)
+                           save_to=Path(outcome) if outcome else None, redactor=masking.redactor, waivers=waivers)
     config.pluginmanager.register(recorder, "epix-recorder")
     if allure_results(config) is not None:
+        from epix.report.allure_waivers import AllureWaivers
         from epix.report.allure_warnings import AllureWarnings
 
-        warnings = AllureWarnings()
-        warnings.register()
-        config.add_cleanup(warnings.unregister)
+        for plugin in (AllureWarnings(), *([AllureWaivers()] if waivers is not None else [])):
+            plugin.register()
+            config.add_cleanup(plugin.unregister)
+
+
+def _handed_waivers(config: pytest.Config):  # noqa: ANN202 - epix.report.waivers.WaiverBook | None
+    """The waivers ``epix run --waivers`` read and handed to the suite as a plugin, if any."""
+    from epix.report.waivers import WaiverBook
+
+    return next((p for p in config.pluginmanager.get_plugins() if isinstance(p, WaiverBook)), None)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

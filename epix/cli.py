@@ -1,6 +1,8 @@
-"""The ``epix`` command: ``run | preflight | simulate | validate | pki | report | statement | matrix``.
+"""The ``epix`` command: ``run | preflight | simulate | validate | pki | report | statement |
+verify-statement | matrix``.
 
-Each subcommand lives in its own module under :mod:`epix.commands` and provides
+Each subcommand lives in its own module under :mod:`epix.commands` (``-`` in its name is
+``_`` in the module's) and provides
 ``register(subparsers)``, which adds its parser and sets ``func`` to a callable taking
 the parsed arguments and returning the exit code. The exit codes and :class:`UsageError`
 live in :mod:`epix.exits`: 0 success, 1 findings or failures, 2 usage or configuration
@@ -16,7 +18,7 @@ import sys
 from epix import __version__
 from epix.exits import Exit, UsageError
 
-COMMANDS = ("run", "preflight", "simulate", "validate", "pki", "report", "statement", "matrix")
+COMMANDS = ("run", "preflight", "simulate", "validate", "pki", "report", "statement", "verify-statement", "matrix")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,10 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"epix {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
+        module_name = f"epix.commands.{name.replace('-', '_')}"
         try:
-            module = importlib.import_module(f"epix.commands.{name}")
+            module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name != f"epix.commands.{name}":
+            if exc.name != module_name:
                 raise
             continue
         module.register(subparsers)

@@ -336,6 +336,23 @@ class ReportSettings(_Table):
     #: Values that must never appear in the evidence of a run (passwords, internal names),
     #: besides the security tokens of the test documents.
     secrets: tuple[Secret, ...] = Field((), repr=False)
+    #: A certifier's key and certificate that sign each run's manifest (``epix verify-statement``);
+    #: without them our party's ``us.signing_key`` and ``us.signing_certificate`` sign it.
+    statement_certificate: Certificate | None = None
+    statement_key: PrivateKey | None = Field(None, repr=False, validate_default=True)
+
+    @field_validator("statement_key")
+    @classmethod
+    def _key_of_the_statement_certificate(cls, key: Path | None, info: ValidationInfo) -> Path | None:
+        certificate = info.data.get("statement_certificate")
+        if key is not None and certificate is None and "statement_certificate" not in info.data:
+            return key  # the certificate itself is wrong; that is said for it
+        if (key is None) != (certificate is None):
+            raise ValueError("and report.statement_certificate go together: give both (a certifier's key and its "
+                             "certificate) or neither (our party's signing key signs the run).")
+        if key is not None and not same_key_pair(key, certificate):
+            raise ValueError("is not the private key of the certificate in report.statement_certificate.")
+        return key
 
 
 class Profile(_Table):

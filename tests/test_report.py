@@ -83,13 +83,14 @@ def test_the_summary_table_counts_each_area() -> None:
     outcome = RunOutcome([_result(PASSED), _result(FAILED), _result(NOT_CLAIMED, "pull"), _result(PASSED, "pull"),
                           _warned(WARNING, "PULL-03: …")])
     table = summary_table(outcome).splitlines()
-    assert table[0].split() == ["Area", "Passed", "Warning", "Failed", "Broken", "Not", "claimed", "Skipped", "Total"]
+    assert table[0].split() == ["Area", "Passed", "Warning", "Failed", "Waived", "Broken", "Not", "claimed", "Skipped",
+                                "Total"]
     pull = next(line for line in table if line.startswith("Binding A"))
     signatures = next(line for line in table if line.startswith("Signatures"))
     total = table[-1]
-    assert pull.split()[-7:] == ["1", "1", "0", "0", "1", "0", "3"]
-    assert signatures.split()[-7:] == ["1", "0", "1", "0", "0", "0", "2"]
-    assert total.split()[-7:] == ["2", "1", "1", "0", "1", "0", "5"]
+    assert pull.split()[-8:] == ["1", "1", "0", "0", "0", "1", "0", "3"]
+    assert signatures.split()[-8:] == ["1", "0", "1", "0", "0", "0", "0", "2"]
+    assert total.split()[-8:] == ["2", "1", "1", "0", "0", "1", "0", "5"]
 
 
 def test_the_warnings_are_listed_with_their_scenario_whatever_its_outcome() -> None:
@@ -108,19 +109,20 @@ def test_the_outcome_file_keeps_the_warnings_and_reads_one_written_without_them(
     RunOutcome([_warned(WARNING, "PULL-03: …")]).save(path)
     assert json.loads(path.read_text())["results"][0]["outcome"] == "warning"
     assert RunOutcome.load(path).results[0].warnings == ["PULL-03: …"]
-    earlier = json.loads(path.read_text())["results"]
-    del earlier[0]["warnings"]
+    earlier = json.loads(path.read_text())["results"]  # a bare list, as earlier versions wrote it
+    del earlier[0]["warnings"], earlier[0]["waiver"], earlier[0]["waived_outcome"]
     path.write_text(json.dumps(earlier))
     assert RunOutcome.load(path).results[0].warnings == []
 
 
 def test_the_outcome_file_keeps_the_run_s_facts_and_other_entries(tmp_path: Path) -> None:
     path = tmp_path / "outcome.json"
-    RunOutcome([_result(PASSED)], {"party": "FR"}, {"waivers": [{"state": "unused"}]}).save(path)
+    RunOutcome([_result(PASSED)], {"party": "FR"}, {"other": [1]}, [{"state": "unused"}]).save(path)
     again = RunOutcome.load(path)
-    assert again.run == {"party": "FR"} and again.extra == {"waivers": [{"state": "unused"}]}
+    assert again.run == {"party": "FR"} and again.extra == {"other": [1]} and again.waivers == [{"state": "unused"}]
     again.save(path)
     assert json.loads(path.read_text())["waivers"] == [{"state": "unused"}]
+    assert json.loads(path.read_text())["other"] == [1]
 
 
 @pytest.mark.parametrize("content", ["{", '{"results": 3}', '[{"name": "x"}]', '"text"'])
@@ -230,13 +232,17 @@ def test_environment_names_the_partner_and_no_secret(tmp_path: Path) -> None:
 def test_categories_tell_partner_defects_from_unreachable_and_harness_errors(tmp_path: Path) -> None:
     categories = json.loads(allure_files.write_categories(tmp_path).read_text())
     names = [c["name"] for c in categories]
-    assert names == ["Partner unreachable", "Partner defects", "Harness errors", "Passed with a warning", "Not claimed"]
-    unreachable, warned = categories[0], categories[3]
+    assert names == ["Partner unreachable", "Waived", "Partner defects", "Harness errors", "Passed with a warning",
+                     "Not claimed"]
+    unreachable, waived, warned = categories[0], categories[1], categories[4]
     assert _allure_matches(unreachable["messageRegex"], "epix.transport.errors.PartnerUnreachable: nothing answers\n…")
     assert not _allure_matches(unreachable["messageRegex"], "ValueError: a harness bug")
     assert warned["matchedStatuses"] == ["passed"]
     assert _allure_matches(warned["messageRegex"], "Passed with a warning: PULL-03: the fault names no EPX code")
     assert not _allure_matches(warned["messageRegex"], "AssertionError: PULL-03: Passed with a warning: …")
+    assert waived["matchedStatuses"] == ["failed"]
+    assert _allure_matches(waived["messageRegex"], "Waived: EPX codes come with 2.4 (approved by TF, until 2026-12-31)")
+    assert not _allure_matches(waived["messageRegex"], "LIF-02: the status does not list cancellation (Waived: no)")
 
 
 def _allure_matches(pattern: str, message: str) -> bool:

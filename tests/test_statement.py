@@ -74,7 +74,7 @@ def _run_folder(folder: Path, results: list[ScenarioResult], *, preflight: bool 
              "profile": "FR pilot", "profile_file": "fr.toml", "profile_version": "1", "suite_version": "abc1234",
              "suite_hash": "f" * 64, "harness_version": "0.1.0", "date": "2026-11-29T21:00:00+00:00", "tags": "",
              "simulated": False, "simulator_faults": []}
-    RunOutcome(results, facts, {"waivers": waivers} if waivers else {}).save(folder / "outcome.json")
+    RunOutcome(results, facts, waivers=waivers or []).save(folder / "outcome.json")
     if preflight:
         (folder / "preflight.json").write_text(json.dumps([
             {"check": "DNS fr.example", "status": "ok", "found": "resolves to 192.0.2.1", "fix": ""},
@@ -229,10 +229,11 @@ def test_the_run_s_console_summary_speaks_french(french_run) -> None:  # noqa: A
 
 def test_the_run_ends_with_the_report_and_the_statement(french_run) -> None:  # noqa: ANN001
     run, done = french_run
-    last = done.stdout.strip().splitlines()[-3:]
-    assert last == [f"Rapport HTML : {run / 'allure-report' / 'index.html'}",
-                    f"Déclaration : {run / 'statement.html'}",
-                    f"Déclaration PDF : {run / 'statement.pdf'}"], done.stdout[-1500:]
+    last = done.stdout.strip().splitlines()[-4:]
+    assert last[:3] == [f"Rapport HTML : {run / 'allure-report' / 'index.html'}",
+                        f"Déclaration : {run / 'statement.html'}",
+                        f"Déclaration PDF : {run / 'statement.pdf'}"], done.stdout[-1500:]
+    assert last[3].startswith(f"Signé : {run / 'manifest.sig'} (par CN=CH document signing"), last[3]
 
 
 def test_the_run_keeps_its_facts_and_its_preflight(french_run) -> None:  # noqa: ANN001

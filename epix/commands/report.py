@@ -17,7 +17,7 @@ from epix.commands.run import add_language_option, language
 from epix.exits import Exit, UsageError
 from epix.i18n import translator
 from epix.report.allure_files import read_environment, report_name
-from epix.report.outcomes import OutcomeFileError, RunOutcome, summary_table, warning_list
+from epix.report.outcomes import OutcomeFileError, RunOutcome, summary_table, waived_list, waiver_list, warning_list
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -46,8 +46,10 @@ def report(args: argparse.Namespace) -> int:
         except OutcomeFileError as error:
             raise UsageError(str(error)) from None
         print(summary_table(outcome, lang))
-        if outcome.warned:
-            print(f"\n{warning_list(outcome, lang)}\n")
+        for paragraphs in (warning_list(outcome, lang), waived_list(outcome, lang), waiver_list(outcome, lang)):
+            if paragraphs:
+                print(f"\n{paragraphs}")
+        print()
     output = args.output or run_folder / "allure-report"
     try:
         made = generate_html(results, output.resolve(), history=run_folder.parent / "history.jsonl",

@@ -1,14 +1,18 @@
 """``epix run``: run the conformance suite against a partner and report.
 
     epix run [--profile P] [--tags EXPR] [--report-dir DIR] [--open] [--no-preflight] [--lang L] [--pdf]
+             [--waivers FILE [--accept-waivers]]
 
 Checks the partner's set-up first (``epix preflight``: a failed check stops the run before
 any scenario, a warning does not), then runs the scenarios of ``features/`` through pytest,
 shows one line per scenario, writes ``allure-results/``, ``junit.xml``, ``outcome.json`` (with
 the run's facts), ``preflight.json``, the HTML report and the readiness statement
 (``statement.html``, with ``--pdf`` also ``statement.pdf``) into the report folder, and ends
-with a summary table, the warnings and the problems, in the language of ``--lang``. Exit
-codes: 0 every claimed scenario passed (with a warning or without), 1 failures, 2 a
+with a summary table, the warnings, the waived failures and the waivers
+(:mod:`epix.report.waivers`), and the problems, in the language of ``--lang``. Last it signs
+the folder (``manifest.json`` and ``manifest.sig``, :mod:`epix.report.seal`; ``epix
+verify-statement`` checks them). Exit codes: 0 every claimed scenario passed (with a warning
+or without; or failed and was waived, with ``--accept-waivers``), 1 failures, 2 a
 configuration error or a failed set-up check (nothing ran), 3 the partner was unreachable.
 """
 
@@ -20,13 +24,19 @@ import sys
 import webbrowser
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from epix import clock
 from epix.exits import Exit, UsageError
 from epix.i18n import translator
 from epix.paths import PROJECT, REPORTS, STEPS
 from epix.report import allure_files
+from epix.report.manifest import MANIFEST, SIGNATURE
+from epix.report.outcomes import RunOutcome, problem_list, summary_table, waived_list, waiver_list, warning_list
 from epix.report.runfacts import run_facts
-from epix.report.outcomes import RunOutcome, problem_list, summary_table, warning_list
+
+if TYPE_CHECKING:
+    from epix.profile import Profile
 
 SUITE_MODULE = STEPS / "test_conformance.py"
 DEFAULT_PROFILE = PROJECT / "fixtures" / "profiles" / "simulator.toml"
@@ -38,8 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the conformance suite against the partner a profile describes (by default the "
                     "simulated partner) and write the results and the HTML report. The partner's set-up is "
                     "checked first, as `epix preflight` does: a failed check stops the run before any scenario.",
-        epilog="exit codes: 0 every claimed scenario passed; 1 failures; 2 a configuration error or a failed "
-               "set-up check (nothing ran); 3 the partner is unreachable")
+        epilog="exit codes: 0 every claimed scenario passed (or failed and was waived, with --accept-waivers); "
+               "1 failures; 2 a configuration error or a failed set-up check (nothing ran); 3 the partner is "
+               "unreachable")
     parser.add_argument("--profile", type=Path, default=DEFAULT_PROFILE,
                         help="the partner's profile (default: fixtures/profiles/simulator.toml)")
     parser.add_argument("--tags", default=None, help='only scenarios whose tags match, e.g. "@signatures"')
@@ -49,6 +60,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-html", action="store_true", help="keep the results but make no HTML report")
     parser.add_argument("--no-preflight", action="store_true",
                         help="skip the set-up checks (epix preflight) before the scenarios")
+    parser.add_argument("--waivers", type=Path, default=None,
+                        help="a TOML file of waivers: accepted deviations ([[waiver]] party, requirement or scenario, "
+                             "reason, approved_by, until); a failed scenario one covers is shown as waived")
+    parser.add_argument("--accept-waivers", action="store_true",
+                        help="let waived failures count as passes in the exit code (they stay waived in the reports)")
     add_language_option(parser)
     parser.add_argument("--pdf", action="store_true",
                         help="also print the readiness statement to statement.pdf (needs Chromium)")
@@ -76,10 +92,14 @@ def run(args: argparse.Namespace) -> int:
     profile = checked_profile(args.profile)
     _check_tags(args.tags)
     _check_suite()
+    if args.accept_waivers and args.waivers is None:
+        raise UsageError("--accept-waivers needs --waivers FILE: the waivers to accept")
     folder = args.report_dir or REPORTS / f"{datetime.now():%Y%m%d-%H%M%S}-{args.profile.stem}"
     paths = RunPaths(folder.resolve())
     print(f"epix run: {profile.name} ({args.profile})")
     with partner_of(profile) as (completed, plugins):
+        waivers = _waivers(args.waivers, completed)
+        key = _signing_key(completed)
         report = None
         if not args.no_preflight:
             report = check(completed)
@@ -89,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         paths.prepare()
         _keep_preflight(paths, report, completed)
         facts = run_facts(completed, tags=args.tags)
-        code = _pytest(args, paths, plugins)
+        code = _pytest(args, paths, [*plugins, *([waivers] if waivers is not None else [])])
     if code in (4, 5) and not paths.outcome.exists():
         print(f"epix run: no scenario ran (pytest exit {code}); check --tags {args.tags!r}", file=sys.stderr)
         return Exit.USAGE
@@ -107,11 +127,53 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_html:
         _html(paths, args.open, lang)
     _statement(paths, lang, args.pdf)
-    exit_code = outcome.exit_code()
+    exit_code = outcome.exit_code(accept_waivers=args.accept_waivers)
+    if outcome.waived and not args.accept_waivers and not outcome.problems:
+        print(f"epix run: {len(outcome.waived)} waived failure(s) count as failures; --accept-waivers lets them "
+              "count as passes", file=sys.stderr)
     if code not in (0, 1) and exit_code == Exit.OK:
         print(f"epix run: pytest stopped with exit {code}; see the output above", file=sys.stderr)
-        return Exit.FAILED
+        exit_code = Exit.FAILED
+    _sign(paths, key, lang)
     return exit_code
+
+
+def _waivers(path: Path | None, profile: Profile):  # noqa: ANN202 - epix.report.waivers.WaiverBook | None
+    """The waivers of ``path`` for the party under test, as they stand today; a mistake stops the run."""
+    if path is None:
+        return None
+    from epix.report.waivers import WaiverBook, WaiverFileError
+
+    try:
+        book = WaiverBook.read(path, party=profile.partner.party, day=clock.now().date())
+    except WaiverFileError as error:
+        raise UsageError(str(error)) from None
+    print(f"waivers: {book}")
+    return book
+
+
+def _signing_key(profile: Profile):  # noqa: ANN202 - epix.signing.SigningKey
+    """The key that signs the run folder at the end, loaded before any scenario runs."""
+    from epix.report.seal import SealError, statement_key
+
+    try:
+        return statement_key(profile)
+    except SealError as error:
+        raise UsageError(str(error)) from None
+
+
+def _sign(paths: RunPaths, key, lang: str) -> None:  # noqa: ANN001 - epix.signing.SigningKey
+    """Sign the run folder: the last thing a run writes (``epix verify-statement`` checks it)."""
+    from epix.report.seal import sign_run
+
+    try:
+        signature = sign_run(paths.folder, key)
+    except OSError as exc:
+        print(f"epix run: the run folder {paths.folder} could not be signed: {exc.filename}: {exc.strerror}",
+              file=sys.stderr)
+        return
+    _ = translator(lang)
+    print(_("Signed:"), signature, _("(by {subject})").format(subject=key.subject))
 
 
 class RunPaths:
@@ -128,7 +190,7 @@ class RunPaths:
 
     def prepare(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        for stale in (self.outcome, self.junit, self.preflight):
+        for stale in (self.outcome, self.junit, self.preflight, self.folder / MANIFEST, self.folder / SIGNATURE):
             stale.unlink(missing_ok=True)
 
 
@@ -183,7 +245,8 @@ def _keep_preflight(paths: RunPaths, report, profile) -> None:  # noqa: ANN001 -
 def _print_summary(outcome: RunOutcome, args: argparse.Namespace, lang: str) -> None:
     print()
     print(summary_table(outcome, lang))
-    for paragraphs in (warning_list(outcome, lang), problem_list(outcome, f"pytest --profile {args.profile}", lang)):
+    for paragraphs in (warning_list(outcome, lang), waived_list(outcome, lang), waiver_list(outcome, lang),
+                       problem_list(outcome, f"pytest --profile {args.profile}", lang)):
         if paragraphs:
             print()
             print(paragraphs)

@@ -3,8 +3,9 @@
 ``environment.properties`` says what was tested (partner, profile, suite version, URLs;
 never a key, token or password), and the report's name is made from it
 (:func:`report_name`); ``categories.json`` sorts problems into partner defects, an
-unreachable partner and harness errors, and shows the scenarios that passed with a
-warning apart, ``executor.json`` names the CI build.
+unreachable partner and harness errors, and shows the failures a waiver accepts and the
+scenarios that passed with a warning apart, ``executor.json`` names the CI build. Allure
+puts a result in the first category it matches.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from epix import PROFILE_VERSION, __version__
 from epix.profile import Profile
+from epix.report.outcomes import WAIVED_MESSAGE
 from epix.report.runfacts import suite_hash, suite_version
 from epix.report.warning import PASSED_WITH_A_WARNING
 
@@ -37,6 +39,13 @@ CATEGORIES: list[dict[str, object]] = [
                        "Nothing was learnt about its conformance.",
         "matchedStatuses": ["broken"],
         "messageRegex": f".*{UNREACHABLE_MARK}.*",
+    },
+    {
+        "name": "Waived",
+        "description": "The partner broke the requirement, and a waiver of the pilot accepts that deviation "
+                       "for now; the message names the reason, who approved it and until when.",
+        "matchedStatuses": ["failed"],
+        "messageRegex": f"^{WAIVED_MESSAGE}: ",
     },
     {
         "name": "Partner defects",

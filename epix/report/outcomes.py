@@ -1,12 +1,14 @@
 """What happened to each scenario of a run, the summary table, and the run's exit code.
 
-A scenario ends in one of six ways: ``passed``; ``warning``, passed with a warning (every
+A scenario ends in one of seven ways: ``passed``; ``warning``, passed with a warning (every
 MUST it checks holds, but the partner missed a SHOULD or RECOMMENDED, which the warning
 names: :mod:`epix.report.warning`); ``failed`` (the partner answered and broke the
-requirement: a partner defect); ``broken`` (no answer: the partner is unreachable; or the
-harness itself failed); ``not claimed`` (skipped because the partner does not claim the
-capability); ``skipped`` for any other reason. A failed or broken scenario keeps the
-warnings it was given. A warning exits 0, like a pass.
+requirement: a partner defect); ``waived`` (failed, but a waiver of the pilot accepts that
+deviation: :mod:`epix.report.waivers`; its failure is kept as ``waived_outcome``); ``broken``
+(no answer: the partner is unreachable; or the harness itself failed); ``not claimed``
+(skipped because the partner does not claim the capability); ``skipped`` for any other
+reason. A failed or broken scenario keeps the warnings it was given. A warning exits 0,
+like a pass; a waived failure exits 1 like a failure, unless waivers are accepted.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ from epix.exits import Exit
 from epix.i18n import N_, translator
 from epix.report.labels import AREAS
 
-PASSED, WARNING, FAILED, BROKEN = "passed", "warning", "failed", "broken"
+PASSED, WARNING, FAILED, WAIVED, BROKEN = "passed", "warning", "failed", "waived", "broken"
 NOT_CLAIMED, SKIPPED = "not claimed", "skipped"
-OUTCOMES = (PASSED, WARNING, FAILED, BROKEN, NOT_CLAIMED, SKIPPED)
+#: How a waived scenario's Allure status message begins (``Waived: <reason> (approved by …)``).
+WAIVED_MESSAGE = "Waived"
+OUTCOMES = (PASSED, WARNING, FAILED, WAIVED, BROKEN, NOT_CLAIMED, SKIPPED)
 #: How the summary table heads each outcome's column (English; translated when shown).
-COLUMNS = {PASSED: N_("Passed"), WARNING: N_("Warning"), FAILED: N_("Failed"), BROKEN: N_("Broken"),
-           NOT_CLAIMED: N_("Not claimed"), SKIPPED: N_("Skipped")}
+COLUMNS = {PASSED: N_("Passed"), WARNING: N_("Warning"), FAILED: N_("Failed"), WAIVED: N_("Waived"),
+           BROKEN: N_("Broken"), NOT_CLAIMED: N_("Not claimed"), SKIPPED: N_("Skipped")}
+#: How the console names each state of a waiver (``outcome.json``'s ``waivers``).
+WAIVER_STATES = {"used": N_("USED"), "unused": N_("UNUSED"), "expired": N_("EXPIRED")}
 
 
 @dataclass
@@ -45,6 +51,10 @@ class ScenarioResult:
     warnings: list[str] = field(default_factory=list)
     #: The UUID of the scenario's Allure result (its ``uuid``), if one was written.
     allure_uuid: str = ""
+    #: The outcome a waiver replaced with ``waived`` (``failed``), and that waiver:
+    #: ``{"reason", "approved_by", "until", "number"}`` (its place in the waiver file).
+    waived_outcome: str | None = None
+    waiver: dict[str, object] | None = None
 
 
 @dataclass
@@ -56,6 +66,8 @@ class RunOutcome:
     results: list[ScenarioResult] = field(default_factory=list)
     run: dict[str, object] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
+    #: Each waiver of the run's party with its ``state``: used, unused or expired (:mod:`epix.report.waivers`).
+    waivers: list[dict[str, object]] = field(default_factory=list)
 
     def counts(self, area: str | None = None) -> Counter[str]:
         return Counter(r.outcome for r in self.results if area is None or r.area == area)
@@ -73,17 +85,24 @@ class RunOutcome:
     def problems(self) -> list[ScenarioResult]:
         return [r for r in self.results if r.outcome in (FAILED, BROKEN)]
 
-    def exit_code(self) -> Exit:
-        """0 every claimed scenario passed (with a warning or without), 1 failures, 3 the partner was unreachable."""
+    @property
+    def waived(self) -> list[ScenarioResult]:
+        return [r for r in self.results if r.outcome == WAIVED]
+
+    def exit_code(self, *, accept_waivers: bool = False) -> Exit:
+        """0 every claimed scenario passed (with a warning or without; or was waived, when waivers are
+        accepted), 1 failures, 3 the partner was unreachable."""
         if self.unreachable:
             return Exit.UNREACHABLE
-        if self.problems:
+        if self.problems or (self.waived and not accept_waivers):
             return Exit.FAILED
         return Exit.OK
 
     def save(self, path: Path) -> None:
-        """``outcome.json``: an object with ``run`` (the facts), ``results`` (one per scenario), the extra entries."""
-        document = {**self.extra, "run": self.run, "results": [asdict(r) for r in self.results]}
+        """``outcome.json``: an object with ``run`` (the facts), ``results`` (one per scenario), ``waivers``
+        and the extra entries."""
+        document = {**self.extra, "run": self.run, "results": [asdict(r) for r in self.results],
+                    "waivers": self.waivers}
         path.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
@@ -106,8 +125,9 @@ class RunOutcome:
         except (TypeError, AttributeError) as error:
             raise OutcomeFileError(f"{path} is not an outcome file: a result is incomplete ({error})") from None
         run = document.get("run") if isinstance(document.get("run"), dict) else {}
-        extra = {k: v for k, v in document.items() if k not in ("run", "results")}
-        return cls(results, run, extra)
+        waivers = document.get("waivers") if isinstance(document.get("waivers"), list) else []
+        extra = {k: v for k, v in document.items() if k not in ("run", "results", "waivers")}
+        return cls(results, run, extra, [w for w in waivers if isinstance(w, dict)])
 
 
 class OutcomeFileError(ValueError):
@@ -148,6 +168,40 @@ def problem_list(outcome: RunOutcome, rerun: str, lang: str = "en") -> str:
         paragraphs.append(f"{kind}  {requirements}  {result.name}\n    {result.message}\n"
                           f"    {again} {rerun} '{result.nodeid}'")
     return "\n\n".join(paragraphs)
+
+
+def waived_list(outcome: RunOutcome, lang: str = "en") -> str:
+    """One paragraph per waived scenario: the scenario, its failure, and the waiver that accepts it."""
+    _ = translator(lang)
+    paragraphs = []
+    for result in outcome.waived:
+        waiver = result.waiver or {}
+        kind, failure, label = _("WAIVED (failed, accepted by a waiver)"), _("failure:"), _("waiver:")
+        approval = _("(approved by {approved_by}, until {until})").format(
+            approved_by=waiver.get("approved_by", ""), until=waiver.get("until", ""))
+        paragraphs.append(f"{kind}  {' '.join(result.requirements)}  {result.name}\n"
+                          f"    {failure} {result.message}\n"
+                          f"    {label} {waiver.get('reason', '')} {approval}")
+    return "\n\n".join(paragraphs)
+
+
+def waiver_list(outcome: RunOutcome, lang: str = "en") -> str:
+    """One line per waiver of the run: its state (used, unused, expired), what it names, its reason."""
+    _ = translator(lang)
+    notes = {"unused": _("no failed scenario of this run needed it"),
+             "expired": _("not applied, its last day was before the run")}
+    lines = []
+    for waiver in outcome.waivers:
+        state = str(waiver.get("state", ""))
+        what = ", ".join(str(waiver[key]) for key in ("requirement", "scenario") if waiver.get(key))
+        line = _("waiver {number} of {file} ({party}, {what}) until {until}").format(
+            number=waiver.get("number", ""), file=waiver.get("file", ""), party=waiver.get("party", ""), what=what,
+            until=waiver.get("until", ""))
+        note = f": {notes[state]}" if state in notes else ""
+        shown = _(WAIVER_STATES[state]) if state in WAIVER_STATES else state.upper()
+        reason = _("reason:")
+        lines.append(f"{shown:<8} {line}{note}; {reason} {waiver.get('reason', '')}")
+    return "\n".join(lines)
 
 
 def warning_list(outcome: RunOutcome, lang: str = "en") -> str:

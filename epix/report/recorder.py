@@ -10,6 +10,11 @@ It also collects the warnings each scenario is given (:func:`epix.report.warning
 a scenario that passed with one ends as ``warning``; each warning goes into the
 scenario's result, its ``junit.xml`` testcase (a property ``warning``) and its Allure
 result (a label ``warning``, see :mod:`epix.report.allure_warnings`).
+
+Given the run's waivers (:class:`epix.report.waivers.WaiverBook`), a failed scenario that
+one covers ends ``waived``: the waiver goes into its result, its ``junit.xml`` testcase (a
+property ``waived``; the failure stays) and its Allure result (a label ``waived``, see
+:mod:`epix.report.allure_waivers`), and ``outcome.json`` lists each waiver with its state.
 """
 
 from __future__ import annotations
@@ -18,24 +23,29 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import pytest
 
-from epix.report import allure_warnings
+from epix.report import allure_waivers, allure_warnings
 from epix.report.labels import read_tags
 from epix.report.outcomes import (
-    BROKEN, FAILED, NOT_CLAIMED, PASSED, SKIPPED, WARNING, RunOutcome, ScenarioResult,
+    BROKEN, FAILED, NOT_CLAIMED, PASSED, SKIPPED, WAIVED, WARNING, RunOutcome, ScenarioResult,
 )
 from epix.report.allure_files import NOT_CLAIMED_MARK
 from epix.report.redact import Redactor
 from epix.report.warning import Missed, collecting
 from epix.transport.errors import AnswerUnusable, PartnerUnreachable
 
-_SYMBOL = {PASSED: "ok", WARNING: "warning", FAILED: "FAILED", BROKEN: "BROKEN", NOT_CLAIMED: "not claimed",
-           SKIPPED: "skipped"}
+if TYPE_CHECKING:
+    from epix.report.waivers import WaiverBook
+
+_SYMBOL = {PASSED: "ok", WARNING: "warning", FAILED: "FAILED", WAIVED: "waived", BROKEN: "BROKEN",
+           NOT_CLAIMED: "not claimed", SKIPPED: "skipped"}
 #: The name of a warning in junit.xml: a property of its testcase.
 WARNING_PROPERTY = "warning"
+#: The name of the waiver of a waived failure in junit.xml: a property of its testcase.
+WAIVED_PROPERTY = "waived"
 
 
 def scenario_tags(item: pytest.Item) -> set[str]:
@@ -77,8 +87,9 @@ class RunRecorder:
     """Registered by the suite's conftest; ``outcome`` holds the results when the run ends."""
 
     def __init__(self, *, progress: TextIO | None = None, save_to: Path | None = None,
-                 redactor: Redactor | None = None):
+                 redactor: Redactor | None = None, waivers: WaiverBook | None = None):
         self.outcome = RunOutcome()
+        self._waivers = waivers
         self._redactor = redactor or Redactor()
         self._progress = progress
         self._save_to = save_to
@@ -114,6 +125,7 @@ class RunRecorder:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
         if call.when == "teardown" and item.nodeid in self._by_id:
             self._report_warnings(item, self._by_id[item.nodeid])
+            self._report_waiver(item, self._by_id[item.nodeid])
             self._by_id[item.nodeid].allure_uuid = allure_uuid(item)
         outcome = yield
         report = outcome.get_result()
@@ -136,6 +148,8 @@ class RunRecorder:
         result.duration = time.perf_counter() - self._started.get(nodeid, time.perf_counter())
         if result.outcome == PASSED and result.warnings:
             result.outcome = WARNING
+        if self._waivers is not None:
+            self._waivers.waive(result)
         self.outcome.results.append(result)
         self._done += 1
         if self._progress is not None:
@@ -149,6 +163,8 @@ class RunRecorder:
             self._write(f"cannot read the suite: {report.nodeid}\n{report.longreprtext}\n")
 
     def pytest_sessionfinish(self) -> None:
+        if self._waivers is not None:
+            self._waivers.list_in(self.outcome)
         if self._save_to is not None:
             self._save_to.parent.mkdir(parents=True, exist_ok=True)
             self.outcome.save(self._save_to)
@@ -161,6 +177,16 @@ class RunRecorder:
         for text in texts:
             item.user_properties.append((WARNING_PROPERTY, text))
         allure_warnings.label(texts)
+
+    def _report_waiver(self, item: pytest.Item, result: ScenarioResult) -> None:
+        """The waiver that accepts the scenario's failure into its junit.xml testcase and its Allure
+        result (the scenario becomes ``waived`` when it ends)."""
+        waiver = self._waivers.covering(result) if self._waivers is not None else None
+        if waiver is None:
+            return
+        text = self._redactor.text(waiver.describe())
+        item.user_properties.append((WAIVED_PROPERTY, text))
+        allure_waivers.label(text)
 
     def _failed(self, result: ScenarioResult, exc: BaseException | None) -> None:
         if exc is None:

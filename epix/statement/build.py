@@ -59,11 +59,10 @@ def read_run(run_dir: Path) -> StatementData:
     except OutcomeFileError as error:
         raise StatementError(str(error)) from None
     verdicts = requirement_verdicts(spec_requirements(*SPEC_FILES), outcome.results)
-    waivers = outcome.extra.get("waivers")
     report = run_dir / REPORT_INDEX
     return StatementData(
         facts=dict(outcome.run), verdicts=verdicts, preflight=read_preflight(run_dir / PREFLIGHT_NAME),
-        waivers=[w for w in waivers if isinstance(w, dict)] if isinstance(waivers, list) else [],
+        waivers=outcome.waivers,
         links=allure_links(run_dir, outcome.results) if report.is_file() else {},
         report_link=REPORT_INDEX.as_posix() if report.is_file() else None,
     )
