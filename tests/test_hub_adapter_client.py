@@ -18,6 +18,7 @@ from epix.messages import soap
 from epix.partner.server import BackgroundServer
 from epix.pki import Pki
 from epix.transport import AnswerUnusable, Exchange, PartnerUnreachable, client_context, server_context
+from epix.transport.loop_network import LoopBackend, LoopTransport
 
 SETTINGS = soap.SoapSettings()
 #: The test server's "for ever" ends after this many seconds, so that no test leaves it busy.
@@ -153,3 +154,11 @@ def test_an_adapter_not_listening_is_unreachable_in_one_sentence(pki: Pki) -> No
     with pytest.raises(PartnerUnreachable, match="connection refused") as raised:
         _call(f"https://127.0.0.1:{port}/adapter", pki)
     assert raised.value.exchange.status is None and raised.value.exchange.error == raised.value.sentence
+
+
+def test_the_connections_are_the_loops_own_streams(adapter: BackgroundServer, pki: Pki) -> None:
+    """httpx gives no option for httpcore's network: LoopTransport sets it on the pool httpx
+    made; an upgrade that renames the pool's attribute makes this fail."""
+    transport = LoopTransport(verify=client_context(pki.party("CH").ca), trust_env=False)
+    assert isinstance(transport._pool._network_backend, LoopBackend)
+    assert _call(f"{adapter.origin}/adapter", pki).status == 200

@@ -22,6 +22,7 @@ from epix.transport import AnswerUnusable, Exchange
 from epix.transport.acquaintance import Acquaintance
 from epix.transport.client import DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY, NO_DELAY, CappedBody
 from epix.transport.errors import answer_too_large, problem_of
+from epix.transport.loop_network import LoopTransport
 
 
 class AdapterClient:
@@ -37,7 +38,7 @@ class AdapterClient:
         verify = ssl_context if ssl_context is not None else True
         self._http = httpx.AsyncClient(
             verify=verify,
-            transport=httpx.AsyncHTTPTransport(verify=verify, trust_env=False, socket_options=NO_DELAY),
+            transport=LoopTransport(verify=verify, trust_env=False, socket_options=NO_DELAY),
             trust_env=False,
             follow_redirects=False,
         )
