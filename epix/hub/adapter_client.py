@@ -55,7 +55,8 @@ class AdapterClient:
         """
         request = self._http.build_request(
             "POST", self.url, content=body, headers=soap.request_headers(op, self.settings),
-            timeout=httpx.Timeout(timeout, connect=min(timeout, self.connect_timeout)),
+            # The deadline below bounds every read and write; the connection has a bound of its own.
+            timeout=httpx.Timeout(None, connect=min(timeout, self.connect_timeout)),
         )
         url = str(request.url)
         exchange = Exchange("POST", url, dict(request.headers), body)

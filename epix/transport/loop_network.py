@@ -31,6 +31,11 @@ def _mapped(timeout: type[Exception], failure: type[Exception]) -> Iterator[None
         raise failure(str(error) or type(error).__name__) from error
 
 
+def _within(timeout: float | None) -> contextlib.AbstractAsyncContextManager:
+    """``timeout`` seconds, or no bound of its own for ``None`` (a caller's deadline bounds it)."""
+    return contextlib.nullcontext() if timeout is None else asyncio.timeout(timeout)
+
+
 class _Stream(httpcore.AsyncNetworkStream):
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self._reader = reader
@@ -38,14 +43,14 @@ class _Stream(httpcore.AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         with _mapped(httpcore.ReadTimeout, httpcore.ReadError):
-            async with asyncio.timeout(timeout):
+            async with _within(timeout):
                 return await self._reader.read(max_bytes)
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
             return
         with _mapped(httpcore.WriteTimeout, httpcore.WriteError):
-            async with asyncio.timeout(timeout):
+            async with _within(timeout):
                 self._writer.write(buffer)
                 await self._writer.drain()
 
@@ -56,7 +61,7 @@ class _Stream(httpcore.AsyncNetworkStream):
                         timeout: float | None = None) -> httpcore.AsyncNetworkStream:
         try:
             with _mapped(httpcore.ConnectTimeout, httpcore.ConnectError):
-                async with asyncio.timeout(timeout):
+                async with _within(timeout):
                     await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
         except BaseException:
             self._writer.transport.abort()
@@ -79,7 +84,7 @@ class LoopBackend(httpcore.AsyncNetworkBackend):
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                           socket_options: typing.Iterable[typing.Any] | None = None) -> httpcore.AsyncNetworkStream:
         with _mapped(httpcore.ConnectTimeout, httpcore.ConnectError):
-            async with asyncio.timeout(timeout):
+            async with _within(timeout):
                 reader, writer = await asyncio.open_connection(
                     host, port, local_addr=(local_address, 0) if local_address else None)
         sock = writer.get_extra_info("socket")
