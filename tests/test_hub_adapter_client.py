@@ -18,7 +18,6 @@ from epix.messages import soap
 from epix.partner.server import BackgroundServer
 from epix.pki import Pki
 from epix.transport import AnswerUnusable, Exchange, PartnerUnreachable, client_context, server_context
-from epix.transport.loop_network import LoopBackend, LoopTransport
 
 SETTINGS = soap.SoapSettings()
 #: The test server's "for ever" ends after this many seconds, so that no test leaves it busy.
@@ -156,9 +155,14 @@ def test_an_adapter_not_listening_is_unreachable_in_one_sentence(pki: Pki) -> No
     assert raised.value.exchange.status is None and raised.value.exchange.error == raised.value.sentence
 
 
-def test_the_connections_are_the_loops_own_streams(adapter: BackgroundServer, pki: Pki) -> None:
-    """httpx gives no option for httpcore's network: LoopTransport sets it on the pool httpx
-    made; an upgrade that renames the pool's attribute makes this fail."""
-    transport = LoopTransport(verify=client_context(pki.party("CH").ca), trust_env=False)
-    assert isinstance(transport._pool._network_backend, LoopBackend)
-    assert _call(f"{adapter.origin}/adapter", pki).status == 200
+
+def test_an_adapter_whose_certificate_is_not_trusted_is_named(adapter: BackgroundServer, pki: Pki) -> None:
+    async def main() -> Exchange:
+        client = AdapterClient(f"{adapter.origin}/adapter", SETTINGS, ssl_context=client_context(pki.party("FR").ca))
+        try:
+            return await client.call("ServiceState", b"<x/>", timeout=5.0)
+        finally:
+            await client.aclose()
+
+    with pytest.raises(PartnerUnreachable, match="the TLS certificate of the partner at .* was not accepted"):
+        asyncio.run(main())

@@ -1,7 +1,7 @@
 """httpcore's asynchronous network on the running event loop's own streams and TLS.
 
-httpx's asynchronous client reaches the network through anyio, whose TLS is Python code
-over ``ssl.MemoryBIO``: on loopback it costs more than the exchange itself. This backend
+httpcore's own asynchronous network is anyio's, whose TLS is Python code over
+``ssl.MemoryBIO``: on loopback it costs more than the exchange itself. This backend
 opens its connections with :func:`asyncio.open_connection` and upgrades them with
 ``StreamWriter.start_tls``, so the loop's own TLS does the work (uvloop's where it runs).
 Each operation keeps to the timeout httpcore gives it and fails with the error httpcore
@@ -18,7 +18,6 @@ import typing
 from collections.abc import Iterator
 
 import httpcore
-import httpx
 
 
 @contextlib.contextmanager
@@ -99,15 +98,3 @@ class LoopBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
-
-
-class LoopTransport(httpx.AsyncHTTPTransport):
-    """httpx's asynchronous transport over :class:`LoopBackend`."""
-
-    def __init__(self, *, verify: ssl.SSLContext | bool, trust_env: bool,
-                 socket_options: typing.Iterable[typing.Any] | None = None):
-        super().__init__(verify=verify, trust_env=trust_env, socket_options=socket_options)
-        # httpx has no option for httpcore's network backend: the pool it made (httpx 0.28,
-        # httpcore 1.0) gets ours before it opens any connection, as DeadlineTransport does.
-        # tests/test_hub_adapter_client.py fails if an upgrade changes this.
-        self._pool._network_backend = LoopBackend()
