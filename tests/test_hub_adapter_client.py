@@ -10,10 +10,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from hub_helpers import call, hub_pki, scripted_adapter, write_registry  # noqa: F401 - fixture
 
 from epix.hub.adapter_client import AdapterClient
+from epix.hub.running import HubConfig, start_hub
 from epix.messages import soap
 from epix.partner.server import BackgroundServer
 from epix.pki import Pki
@@ -166,3 +169,14 @@ def test_an_adapter_whose_certificate_is_not_trusted_is_named(adapter: Backgroun
 
     with pytest.raises(PartnerUnreachable, match="the TLS certificate of the partner at .* was not accepted"):
         asyncio.run(main())
+
+
+def test_the_hub_closes_its_adapter_clients_when_it_stops(tmp_path: Path, hub_pki: Pki) -> None:
+    with scripted_adapter(hub_pki) as scripted:
+        registry = write_registry(tmp_path / "registry.toml", hub_pki,
+                                  [{"country": "CH", "url": scripted.url, "ca": str(scripted.ca)}], callers=("FR",))
+        with start_hub(HubConfig(pki_dir=hub_pki.root, adapters=registry)) as hub:
+            assert call(hub, "ServiceState", country="CH").status_code == 200
+            pool = hub.hub.relay._clients["CH"]._pool
+            assert len(pool.connections) == 1
+        assert pool.connections == []
