@@ -2,6 +2,8 @@
 
 ``GET /api/v1/soap_api/wsdl`` serves ``schemas/hub/hub-interface.wsdl`` with the hub's own
 address; ``POST /api/v1/soap_api/action`` is one call (:meth:`epix.hub.service.Hub.handle`).
+The hub's clients of its adapters are closed on the server's loop when it stops
+(``app.state.stopping``, see :mod:`epix.partner.server`).
 Each call is logged in one line, without its token.
 """
 
@@ -33,7 +35,7 @@ MAX_CALL = 1024 * 1024
 
 
 def create_app(hub: Hub) -> Starlette:
-    """The ASGI app of ``hub`` (closed by the caller)."""
+    """The ASGI app of ``hub``."""
 
     async def wsdl(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
@@ -51,10 +53,12 @@ def create_app(hub: Hub) -> Starlette:
                  answer.status, answer.summary, (time.perf_counter() - started) * 1000)
         return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
 
-    return Starlette(routes=[
+    app = Starlette(routes=[
         Route(WSDL_PATH, wsdl, methods=["GET"]),
         Route(ACTION_PATH, action, methods=["POST"]),
     ])
+    app.state.stopping = hub.aclose
+    return app
 
 
 @functools.lru_cache(maxsize=16)

@@ -2,9 +2,10 @@
 
 The request is the adapter interface's, made by :func:`epix.messages.soap.build_request`
 with the adapter's namespaces, the quantities included (this profile's hub forwards
-them); it goes out with :class:`epix.transport.SoapClient`, the hub's TLS client
-certificate and the adapter's timeout as the deadline of the whole exchange. Each step
-is a method, a seam for :mod:`epix.hub.faults`:
+them); it goes out with the adapter's :class:`~epix.hub.adapter_client.AdapterClient`,
+awaited on the hub's event loop, with the hub's TLS client certificate and the adapter's
+timeout as the deadline of the whole exchange. Each step is a method, a seam for
+:mod:`epix.hub.faults`:
 
 - :meth:`Relay.adapter_request`: the request the adapter gets;
 - :meth:`Relay.deadline`: how long the hub waits (the adapter's ``timeout``);
@@ -15,26 +16,24 @@ is a method, a seam for :mod:`epix.hub.faults`:
 from __future__ import annotations
 
 import ssl
-from collections.abc import Callable
-
 from epix import safexml
+from epix.hub.adapter_client import AdapterClient
 from epix.hub.answers import HubAnswer
 from epix.hub.gate import HubRefusal
 from epix.hub.registry import AdapterEntry, Registry
 from epix.messages import soap
 from epix.messages.hub_soap import TIMEOUT_FAULTSTRING, TRANSPORT_ERROR
 from epix.namespaces import SOAP
-from epix.transport import AnswerUnusable, Exchange, PartnerUnreachable, SoapClient, client_context
+from epix.transport import AnswerUnusable, Exchange, PartnerUnreachable, client_context
 
 
 class Relay:
     """The hub's clients of its adapters, one kept-alive client per adapter."""
 
-    def __init__(self, registry: Registry, *, on_exchange: Callable[[Exchange], None] | None = None):
+    def __init__(self, registry: Registry):
         self.registry = registry
         self._clients = {
-            country: SoapClient(entry.url, settings=entry.settings, ssl_context=self._tls(entry),
-                                timeout=entry.timeout, on_exchange=on_exchange)
+            country: AdapterClient(entry.url, entry.settings, ssl_context=self._tls(entry))
             for country, entry in registry.adapters.items()
         }
 
@@ -49,9 +48,10 @@ class Relay:
             context.load_cert_chain(certificate, key)
         return context
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
+        """Close the clients, on the event loop that used them."""
         for client in self._clients.values():
-            client.close()
+            await client.aclose()
 
     def adapter_request(self, entry: AdapterEntry, request: soap.SoapRequest) -> bytes:
         """The adapter interface's request (3.1) for ``request``, with the quantities."""
@@ -62,10 +62,10 @@ class Relay:
         """Seconds the hub waits for ``entry``'s whole answer: its ``timeout``."""
         return entry.timeout
 
-    def forward(self, entry: AdapterEntry, op: str, body: bytes) -> tuple[HubAnswer, Exchange | None]:
+    async def forward(self, entry: AdapterEntry, op: str, body: bytes) -> tuple[HubAnswer, Exchange | None]:
         """Call the adapter and make the caller's answer; the exchange with the adapter (``None`` if none began)."""
         try:
-            exchange = self._clients[entry.country].call(op, body, timeout=self.deadline(entry))
+            exchange = await self._clients[entry.country].call(op, body, timeout=self.deadline(entry))
         except AnswerUnusable as unusable:
             late = unusable.exchange is None or unusable.exchange.truncated is None
             return HubAnswer.fault(TIMEOUT_FAULTSTRING if late else TRANSPORT_ERROR), unusable.exchange

@@ -102,7 +102,6 @@ def start_hub(config: HubConfig) -> RunningHub:
             partners = _own_adapters(pki, stack)
             registry = _registry_of(partners, pki)
         hub = Hub(registry, mtls=config.mtls, faults=config.faults)
-        stack.callback(hub.close)
         server = BackgroundServer(create_app(hub), ssl_context=hub_ssl_context(pki, mtls=config.mtls),
                                   host=config.host, port=config.port)
         server.start()

@@ -9,11 +9,8 @@ its text masks the call's security token.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import deque
 from dataclasses import dataclass
-
-import anyio.to_thread
 
 from epix.hub.answers import HubAnswer
 from epix.hub.conduct import conduct
@@ -64,10 +61,10 @@ class Hub:
         self.relay = Relay(registry)
         conduct(faults, (self.gate, self.relay))
         self.exchanges: deque[HubExchange] = deque(maxlen=KEPT_EXCHANGES)
-        self._lock = threading.Lock()
 
-    def close(self) -> None:
-        self.relay.close()
+    async def aclose(self) -> None:
+        """Close the relay's clients, on the hub's event loop."""
+        await self.relay.aclose()
 
     async def handle(self, scope: dict, soap_action: str | None, body: bytes) -> HubExchange:
         """One call answered (the checks of section 3.2 in order, then the relay) and recorded."""
@@ -84,11 +81,10 @@ class Hub:
             answer = HubAnswer.fault(refusal.faultstring)
         else:
             sent = self.relay.adapter_request(entry, request)
-            answer, adapter = await anyio.to_thread.run_sync(self.relay.forward, entry, request.op, sent)
+            answer, adapter = await self.relay.forward(entry, request.op, sent)
         record = HubExchange(caller, request.op if request else None, entry.country if entry else None, body, answer,
                              adapter, request.token if request else None)
-        with self._lock:
-            self.exchanges.append(record)
+        self.exchanges.append(record)
         return record
 
     def parse(self, body: bytes, soap_action: str | None) -> SoapRequest:

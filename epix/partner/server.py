@@ -10,7 +10,8 @@ An application may give the time of its ``Date`` headers, ``app.state.clock()`` 
 since the epoch), and say how each connection is served, once its TLS handshake is done:
 ``app.state.connection(reader, writer, http)``, where ``http()`` serves HTTP on it (``http(n)``:
 for ``n`` requests, then closes it) (the
-partner's :meth:`epix.partner.serving.Serving.connection`).
+partner's :meth:`epix.partner.serving.Serving.connection`). ``app.state.stopping()``, when
+set, is awaited on the server's loop once it has stopped serving (the hub closes its clients).
 """
 
 from __future__ import annotations
@@ -176,6 +177,9 @@ async def serve(
         await context.terminated.set()
         server.close()
         await _drain(connections)
+        stopping = getattr(state, "stopping", None)
+        if stopping is not None:
+            await stopping()
 
 
 async def _serve_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,

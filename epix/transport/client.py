@@ -28,15 +28,7 @@ from epix.safexml import XmlRefused
 from epix.transport import deadline
 from epix.transport.deadline import DeadlineTransport
 from epix.transport.acquaintance import Acquaintance
-from epix.transport.errors import (
-    AnswerUnusable,
-    PartnerUnreachable,
-    answer_incomplete,
-    answer_too_large,
-    closed_after_acquaintance,
-    closed_without_alert,
-    explain,
-)
+from epix.transport.errors import AnswerUnusable, answer_too_large, problem_of
 from epix.transport.exchange import Exchange
 
 #: Seconds for one whole exchange: connect, TLS, request, headers and body.
@@ -54,7 +46,31 @@ XML = "application/xml"
 PARTY_HEADER = "EPIX-Party"
 #: Requests go out as headers and body in two writes: without TCP_NODELAY the second waits
 #: for the peer's delayed ACK (about 40 ms a request).
-_NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+
+
+class CappedBody:
+    """A response body read as it arrives: past ``cap`` bytes the reading stops, only the first
+    bytes are kept and ``exchange.truncated`` says how many were read."""
+
+    def __init__(self, exchange: Exchange, cap: int):
+        self._exchange = exchange
+        self._cap = cap
+        self._chunks: list[bytes] = []
+        self._size = 0
+
+    def take(self, chunk: bytes) -> bool:
+        """Add ``chunk``; whether to read on (``False`` once the body grew past the cap)."""
+        self._size += len(chunk)
+        if self._size > self._cap:
+            self._exchange.truncated = self._size
+            return False
+        self._chunks.append(chunk)
+        return True
+
+    def bytes(self) -> bytes:
+        body = b"".join(self._chunks)
+        return body[:KEPT_OF_A_LARGE_BODY] if self._exchange.truncated else body
 
 
 class _HttpEndpoint:
@@ -86,7 +102,7 @@ class _HttpEndpoint:
         self._http = httpx.Client(
             verify=verify,
             timeout=httpx.Timeout(timeout),
-            transport=transport or DeadlineTransport(verify=verify, trust_env=trust_env, socket_options=_NO_DELAY),
+            transport=transport or DeadlineTransport(verify=verify, trust_env=trust_env, socket_options=NO_DELAY),
             trust_env=trust_env,
             follow_redirects=False,
         )
@@ -142,18 +158,10 @@ class _HttpEndpoint:
                     response.close()
             except httpx.TransportError as error:
                 exchange.elapsed = time.perf_counter() - started
-                # Closed after the handshake by a partner that answered this certificate before: no refusal.
-                dropped = exchange.status is None and self.acquaintance.answered and closed_without_alert(error)
-                connected = (exchange.status is not None or dropped
-                             or isinstance(error, (httpx.ReadTimeout, httpx.WriteTimeout)))
-                if connected or deadline.passed(due):
-                    exchange.error = (closed_after_acquaintance(str(request.url)) if dropped
-                                      else answer_incomplete(exchange, str(request.url), limit, error))
-                    self._record(exchange)
-                    raise AnswerUnusable(exchange.error, url=str(request.url), exchange=exchange) from error
-                exchange.error = explain(error, str(request.url), limit)
+                problem = problem_of(exchange, str(request.url), limit, error,
+                                     acquainted=self.acquaintance.answered, late=deadline.passed(due))
                 self._record(exchange)
-                raise PartnerUnreachable(exchange.error, url=str(request.url), exchange=exchange) from error
+                raise problem from error
         exchange.elapsed = time.perf_counter() - started
         if exchange.truncated:
             exchange.error = answer_too_large(exchange, str(request.url), self.max_body)
@@ -163,17 +171,12 @@ class _HttpEndpoint:
         return exchange
 
     def _read_body(self, response: httpx.Response, exchange: Exchange) -> bytes:
-        """The body, read as it arrives; past ``max_body`` only its first bytes are kept and
-        ``exchange.truncated`` says how many were read before the harness stopped reading."""
-        chunks: list[bytes] = []
-        size = 0
+        """The body, read as it arrives, capped at ``max_body`` (see :class:`CappedBody`)."""
+        body = CappedBody(exchange, self.max_body)
         for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > self.max_body:
-                exchange.truncated = size
-                return b"".join(chunks)[:KEPT_OF_A_LARGE_BODY]
-            chunks.append(chunk)
-        return b"".join(chunks)
+            if not body.take(chunk):
+                break
+        return body.bytes()
 
     def _record(self, exchange: Exchange) -> None:
         self.exchanges.append(exchange)

@@ -36,6 +36,22 @@ class AnswerUnusable(_ExchangeProblem):
     """
 
 
+def problem_of(exchange: Exchange, url: str, limit: float, error: httpx.TransportError, *, acquainted: bool,
+               late: bool) -> AnswerUnusable | PartnerUnreachable:
+    """What ``error`` in ``exchange`` says of the partner, its sentence put in ``exchange.error``:
+    :class:`AnswerUnusable` when the partner took the connection (an answer began, a read or
+    write timed out, or a partner that answered this certificate before (``acquainted``)
+    closed the connection) or the exchange's deadline has passed (``late``), else
+    :class:`PartnerUnreachable`."""
+    dropped = exchange.status is None and acquainted and closed_without_alert(error)
+    connected = exchange.status is not None or dropped or isinstance(error, (httpx.ReadTimeout, httpx.WriteTimeout))
+    if connected or late:
+        exchange.error = closed_after_acquaintance(url) if dropped else answer_incomplete(exchange, url, limit, error)
+        return AnswerUnusable(exchange.error, url=url, exchange=exchange)
+    exchange.error = explain(error, url, limit)
+    return PartnerUnreachable(exchange.error, url=url, exchange=exchange)
+
+
 def answer_incomplete(exchange: Exchange, url: str, limit: float, error: httpx.TransportError) -> str:
     """Why an answer that began (or a connection that was taken) gave no complete response."""
     where = _origin(url)
@@ -127,14 +143,16 @@ def _connect_sentence(error: httpx.ConnectError, where: str) -> str:
 
 
 def _root_cause(error: BaseException) -> BaseException | None:
-    """The first SSL or OS error behind ``error``, else the deepest cause (a chain may loop)."""
+    """The first SSL error behind ``error``, or the first OS error not caused by another (anyio's
+    "All connection attempts failed" is caused by the refusal), else the deepest cause (a
+    chain may loop)."""
     seen = {id(error)}
     cause = error.__cause__ or error.__context__
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
-        if isinstance(cause, (ssl.SSLError, OSError)):
-            return cause
         following = cause.__cause__ or cause.__context__
+        if isinstance(cause, ssl.SSLError) or (isinstance(cause, OSError) and not isinstance(following, OSError)):
+            return cause
         if following is None or id(following) in seen:
             return cause
         cause = following
