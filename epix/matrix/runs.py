@@ -42,13 +42,9 @@ class PartyRun:
 
 def load_run(folder: Path) -> PartyRun:
     """The run ``folder`` holds, or :class:`RunFolderError` saying what is wrong with it."""
-    if not folder.is_dir():
-        raise RunFolderError(f"{folder} is not a run folder: it does not exist or is not a folder.")
     path = folder / "outcome.json"
-    if not path.is_file():
-        raise RunFolderError(f"{folder} holds no outcome.json; give a folder that `epix run` wrote.")
     try:
-        outcome = RunOutcome.load(path)
+        outcome = RunOutcome.of_folder(folder)
     except OutcomeFileError as error:
         raise RunFolderError(str(error).splitlines()[0]) from None
     for index, result in enumerate(outcome.results):

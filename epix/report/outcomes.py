@@ -106,6 +106,17 @@ class RunOutcome:
         path.write_text(json.dumps(document, indent=1, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
+    def of_folder(cls, folder: Path) -> RunOutcome:
+        """The outcome of the run ``folder`` holds; :class:`OutcomeFileError` says in one
+        sentence what is wrong with the folder or its ``outcome.json``."""
+        if not folder.is_dir():
+            raise OutcomeFileError(f"{folder} is not a run folder: it does not exist or is not a folder.")
+        path = folder / "outcome.json"
+        if not path.is_file():
+            raise OutcomeFileError(f"{folder} holds no outcome.json; give a folder that `epix run` wrote.")
+        return cls.load(path)
+
+    @classmethod
     def load(cls, path: Path) -> RunOutcome:
         """Read ``outcome.json`` (also the plain list of results that earlier versions wrote).
 

@@ -49,13 +49,8 @@ def build_statement(run_dir: Path, *, lang: str = "en", pdf: bool = False) -> Pa
 
 def read_run(run_dir: Path) -> StatementData:
     """What a statement shows, read from a run folder; :class:`StatementError` names what is missing."""
-    if not run_dir.is_dir():
-        raise StatementError(f"{run_dir} is not a folder; give the run folder that `epix run` wrote")
-    outcome_file = run_dir / "outcome.json"
-    if not outcome_file.is_file():
-        raise StatementError(f"{run_dir} holds no outcome.json; give the run folder that `epix run` wrote")
     try:
-        outcome = RunOutcome.load(outcome_file)
+        outcome = RunOutcome.of_folder(run_dir)
     except OutcomeFileError as error:
         raise StatementError(str(error)) from None
     verdicts = requirement_verdicts(spec_requirements(*SPEC_FILES), outcome.results)
