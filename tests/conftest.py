@@ -10,7 +10,11 @@ Never modify its files; copy them if a test needs to.
 
 from __future__ import annotations
 
+import itertools
 import os
+import socket
+import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -26,3 +30,30 @@ os.environ["LC_ALL"] = "C.UTF-8"
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return init_pki(PKI_PARTIES, tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def endless_headers() -> Iterator[int]:
+    """The port of a peer that takes one request and then sends its status line one byte
+    every 50 ms, for ever (until the test ends): headers that never end."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65_536)
+            for byte in itertools.cycle(b"HTTP/1.1 200 OK\r\nX-Slow: "):
+                if stop.wait(0.05):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        listener.close()
