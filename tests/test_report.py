@@ -22,6 +22,8 @@ from epix.report.outcomes import (
 )
 from epix.report.selection import TagExpressionError, parse_tags
 
+from browser import rendered_text
+
 ROOT = Path(__file__).resolve().parents[1]
 #: `epix` as the console script runs it (python -m epix.cli would load epix.cli twice).
 _MAIN = "import sys; from epix.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -405,30 +407,15 @@ def test_history_is_carried_from_run_to_run(faulty_run: Path) -> None:
     assert len(history.read_text().splitlines()) == before + 1
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "Chromium is not installed: `apt-get install -y chromium` (.ci/run installs it)"
-    return found
-
-
-def _rendered_text(url: str) -> str:
-    done = subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=15000",
-                           "--dump-dom", url], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "HOME": os.environ.get("HOME", "/tmp")})
-    text = re.sub(r"<(script|style)\b.*?</\1>", " ", done.stdout, flags=re.S)
-    text = re.sub(r"<[^>]+>", " ", text)
-    return re.sub(r"\s+", " ", text)
-
-
 def test_chromium_shows_the_scenario_count_and_a_failed_scenarios_request(faulty_run: Path) -> None:
     report = faulty_run / "allure-report"
     count = len(RunOutcome.load(faulty_run / "outcome.json").results)
-    overview = _rendered_text(report.joinpath("index.html").as_uri())
+    overview = rendered_text(report.joinpath("index.html").as_uri())
     assert f"{count} test cases" in overview, overview[:500]
     assert "EPIX pilot conformance: FR, profile" in overview, overview[:500]
     results = json.loads((report / "test-results.json").read_text())["byId"]
     failed = next(uid for uid, result in results.items() if result["status"] == "failed")
-    page = _rendered_text(report.joinpath("index.html").as_uri() + f"#testresult/{failed}")
+    page = rendered_text(report.joinpath("index.html").as_uri() + f"#testresult/{failed}")
     assert "Failed" in page
     assert "request: POST /epix/v1/envelopes" in page, page[:2000]
     assert "response: HTTP" in page

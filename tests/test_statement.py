@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -20,6 +19,8 @@ from epix.report.outcomes import BROKEN, FAILED, NOT_CLAIMED, PASSED, SKIPPED, W
 from epix.statement import StatementError, build_statement
 from epix.statement import verdicts as v
 from epix.statement.verdicts import requirement_verdicts, verdict
+
+from browser import rendered_text
 
 ROOT = Path(__file__).resolve().parents[1]
 _MAIN = "import sys; from epix.cli import main; sys.exit(main(sys.argv[1:]))"
@@ -181,21 +182,6 @@ def test_a_folder_that_is_no_run_folder_is_named(tmp_path: Path, setup, said: st
 # ---------------------------------------------------------------------------
 # A real run: console in French, the statement, Chromium, the PDF
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "Chromium is not installed: `apt-get install -y chromium` (.ci/run installs it)"
-    return found
-
-
-def _rendered_text(url: str) -> str:
-    done = subprocess.run([_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=15000",
-                           "--dump-dom", url], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "HOME": os.environ.get("HOME", "/tmp")})
-    text = re.sub(r"<(script|style)\b.*?</\1>", " ", done.stdout, flags=re.S)
-    text = re.sub(r"<[^>]+>", " ", text)
-    return re.sub(r"\s+", " ", text)
-
-
 @pytest.fixture(scope="module")
 def french_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess]:
     """`epix run --lang fr --pdf` against a simulated partner with a failure (LIF-02), a warning (PULL-03),
@@ -248,7 +234,7 @@ def test_the_run_keeps_its_facts_and_its_preflight(french_run) -> None:  # noqa:
 
 def test_chromium_opens_the_statement_and_finds_the_outcomes(french_run) -> None:  # noqa: ANN001
     run, _ = french_run
-    text = _rendered_text((run / "statement.html").as_uri())
+    text = rendered_text((run / "statement.html").as_uri())
     for words in ("Déclaration de préparation au pilote EPIX", "Pas prêt", "réussi avec un avertissement",
                   "échoué", "non déclaré", "non couvert", "LIF-02", "CALL-07"):
         assert words in text, words
@@ -262,7 +248,7 @@ def test_the_statement_links_to_the_scenario_s_page_in_the_allure_report(french_
     tree = lxml_html.parse(str(run / "statement.html"))
     [link] = tree.xpath("//table[@class='requirements']//tr[@id='LIF-02']//a/@href")
     assert link.startswith("allure-report/index.html#testresult/")
-    page = _rendered_text((run / link.split("#")[0]).as_uri() + "#" + link.split("#")[1])
+    page = rendered_text((run / link.split("#")[0]).as_uri() + "#" + link.split("#")[1])
     assert "Failed" in page and "does not list" in page, page[:2000]
 
 
